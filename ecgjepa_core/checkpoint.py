@@ -1,0 +1,181 @@
+"""Checkpoints: our format (config inside, atomic save) and the authors' released format.
+
+Our format is a dict ``{"format": "ecgjepa/1", "kind": "encoder" | "jepa", "config": {...},
+"state_dict": {...}, "extra": {...}}`` loadable with ``torch.load(weights_only=True)``.
+
+The authors' files (METHOD_SPEC §8.3) are either ``{"encoder": state_dict, "epoch": int}`` (the
+released student encoder) or a plain state dict of the whole model (``encoder.*``,
+``target_encoder.*``, ``predictor.*``). Their parameter names are translated to ours by a fixed
+table; any key or shape that does not fit is reported by name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+from .model import ECGJEPA, Encoder
+
+FORMAT = "ecgjepa/1"
+
+# Authors' name prefix -> ours, per module (longest prefixes first where they overlap).
+_ENCODER_NAMES = (("W_P.", "patch_embed."), ("encoder_blocks.blocks.", "blocks."),
+                  ("pos_embed", "pos_embed"), ("norm.", "norm."))
+_PREDICTOR_NAMES = (("predictor_embed.", "embed."), ("predictor_blocks.blocks.", "blocks."),
+                    ("predictor_norm.", "norm."), ("predictor_proj.", "proj."),
+                    ("mask_token", "mask_token"), ("pos_embed", "pos_embed"))
+_JEPA_MODULES = (("encoder.", "student.", _ENCODER_NAMES), ("target_encoder.", "teacher.", _ENCODER_NAMES),
+                 ("predictor.", "predictor.", _PREDICTOR_NAMES))
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's keys or shapes do not fit the model built from the given configuration."""
+
+
+def _rename(key: str, names: tuple[tuple[str, str], ...]) -> str | None:
+    for theirs, ours in names:
+        if key.startswith(theirs):
+            return ours + key[len(theirs):]
+    return None
+
+
+def official_to_ours(state: dict[str, torch.Tensor], kind: str) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Translate an authors' state dict (``kind`` encoder or jepa); returns (ours, untranslatable keys)."""
+    modules = (("", "", _ENCODER_NAMES),) if kind == "encoder" else _JEPA_MODULES
+    ours, unknown = {}, []
+    for key, value in state.items():
+        for their_prefix, our_prefix, names in modules:
+            if key.startswith(their_prefix):
+                name = _rename(key[len(their_prefix):], names)
+                if name is not None:
+                    ours[our_prefix + name] = value
+                    break
+        else:
+            unknown.append(key)
+    return ours, unknown
+
+
+def ours_to_official(state: dict[str, torch.Tensor], kind: str) -> dict[str, torch.Tensor]:
+    """Inverse of :func:`official_to_ours`, to hand our weights to the authors' code."""
+    modules = (("", "", _ENCODER_NAMES),) if kind == "encoder" else _JEPA_MODULES
+    out = {}
+    for key, value in state.items():
+        for their_prefix, our_prefix, names in modules:
+            if key.startswith(our_prefix):
+                name = _rename(key[len(our_prefix):], tuple((o, t) for t, o in names))
+                if name is not None:
+                    out[their_prefix + name] = value
+                    break
+        else:
+            raise KeyError(f"no official name for {key!r}")
+    return out
+
+
+def _short(keys: list[str], n: int = 8) -> str:
+    return ", ".join(keys[:n]) + (f", … ({len(keys)} in all)" if len(keys) > n else "")
+
+
+def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str | Path,
+                      unknown: list[str] = ()) -> None:
+    """Load ``state`` into ``module``; on any missing, unexpected or mis-shaped key raise naming them."""
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = list(unknown) + [k for k in state if k not in expected]
+    shapes = [f"{k} {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+              for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    problems = []
+    if missing:
+        problems.append(f"missing keys: {_short(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys: {_short(unexpected)}")
+    if shapes:
+        problems.append(f"shape mismatches: {_short(shapes)}")
+    if problems:
+        raise CheckpointMismatchError(
+            f"{source}: does not fit the model configuration ({'; '.join(problems)}). "
+            "Check embed_dim/depth/num_heads/n_leads against the checkpoint.")
+    module.load_state_dict(state, strict=True)
+
+
+def _read(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_official_encoder(path: str | Path, embed_dim: int = 768, depth: int = 12, num_heads: int = 16,
+                          n_leads: int = 8, **config: Any) -> Encoder:
+    """The authors' student encoder (release dict ``{'encoder', 'epoch'}``, a plain encoder state dict,
+    or a whole-model state dict) as our :class:`Encoder`, in eval mode with drop path 0."""
+    obj = _read(path)
+    state = obj["encoder"] if isinstance(obj, dict) and "encoder" in obj and isinstance(obj["encoder"], dict) else obj
+    if any(k.startswith("encoder.") for k in state):
+        state = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
+    cfg = ModelConfig(embed_dim=embed_dim, depth=depth, num_heads=num_heads, n_leads=n_leads,
+                      drop_path_rate=0.0, **config)
+    encoder = Encoder(cfg)
+    ours, unknown = official_to_ours(state, "encoder")
+    load_state_strict(encoder, ours, path, unknown)
+    return encoder.eval()
+
+
+def load_official_jepa(path: str | Path, embed_dim: int = 768, depth: int = 12, num_heads: int = 16,
+                       pred_embed_dim: int = 384, pred_depth: int = 6, pred_num_heads: int = 12,
+                       n_leads: int = 8, **config: Any) -> ECGJEPA:
+    """The authors' whole model (student, teacher, predictor) as our :class:`ECGJEPA`, eval mode, drop path 0."""
+    obj = _read(path)
+    cfg = ModelConfig(embed_dim=embed_dim, depth=depth, num_heads=num_heads, pred_embed_dim=pred_embed_dim,
+                      pred_depth=pred_depth, pred_num_heads=pred_num_heads, n_leads=n_leads,
+                      drop_path_rate=0.0, **config)
+    model = ECGJEPA(cfg)
+    ours, unknown = official_to_ours(obj, "jepa")
+    load_state_strict(model, ours, path, unknown)
+    return model.eval()
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file in the target folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_checkpoint(path: str | Path, model: Encoder | ECGJEPA, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` with its configuration in our format, atomically."""
+    kind = "jepa" if isinstance(model, ECGJEPA) else "encoder"
+    return atomic_save({"format": FORMAT, "kind": kind, "config": model.cfg.to_dict(),
+                        "state_dict": model.state_dict(), "extra": extra or {}}, path)
+
+
+def load_checkpoint(path: str | Path, **overrides: Any) -> tuple[Encoder | ECGJEPA, dict[str, Any]]:
+    """Rebuild the model stored by :func:`save_checkpoint`; returns (model, extra).
+
+    ``overrides`` change configuration fields that do not affect the weights (e.g. ``attention``,
+    ``drop_path_rate``).
+    """
+    obj = _read(path)
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise CheckpointMismatchError(
+            f"{path}: not an ecgjepa checkpoint (format {obj.get('format') if isinstance(obj, dict) else type(obj)}); "
+            "use load_official_encoder / load_official_jepa for the authors' files")
+    cfg = ModelConfig.from_dict({**obj["config"], **overrides})
+    model = ECGJEPA(cfg) if obj["kind"] == "jepa" else Encoder(cfg)
+    load_state_strict(model, obj["state_dict"], path)
+    return model, obj["extra"]

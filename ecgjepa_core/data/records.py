@@ -1,0 +1,92 @@
+"""What every reader returns, and the two kinds of error a reader raises.
+
+A reader is a small class per dataset with two methods:
+
+* ``index() -> pandas.DataFrame``: one row per record found, without reading signals. It has a
+  column ``record_id`` (unique, str) plus the dataset's metadata and labels. A missing folder or
+  metadata file raises :class:`DatasetError`.
+* ``read(record_id) -> Record``: the signal in physical units. A record that cannot be used
+  raises :class:`RecordError` naming the file and the problem; callers count it as a skip by
+  ``reason``.
+
+Readers are picklable (they hold only paths and options) so that a process pool can call
+``read`` in parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STANDARD_12_LEADS: tuple[str, ...] = (
+    "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
+)
+# The 8 leads ECG-JEPA keeps (METHOD_SPEC §2.1): I, II, V1–V6.
+JEPA_8_LEADS: tuple[str, ...] = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
+
+
+@dataclass
+class Record:
+    """One ECG. ``signal`` is (n_leads, n_samples) float32 in mV, leads in ``lead_names`` order."""
+
+    record_id: str
+    signal: np.ndarray
+    fs: float
+    lead_names: tuple[str, ...]
+    source: Path
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class DatasetError(RuntimeError):
+    """The dataset as a whole is unusable (missing folder, missing or malformed metadata)."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"{path}: {problem}")
+
+
+class RecordError(ValueError):
+    """One record is unusable. ``reason`` is a short stable key used to count skips."""
+
+    def __init__(self, path: Path | str, reason: str, problem: str):
+        self.path, self.reason, self.problem = Path(path), reason, problem
+        super().__init__(f"{path}: {problem}")
+
+
+_LEAD_BY_UPPER = {name.upper(): name for name in STANDARD_12_LEADS}
+
+
+def standard_lead_rows(lead_names: list[str] | tuple[str, ...], path: Path | str) -> list[int]:
+    """Row of each standard lead (I … V6 order) in a signal whose rows are named ``lead_names``.
+
+    Names match case-insensitively (``AVR``, ``avr`` → aVR). An unknown name raises
+    RecordError ``unknown_leads``; a standard lead absent or repeated raises ``missing_leads``.
+    """
+    canonical = [_LEAD_BY_UPPER.get(str(name).strip().upper()) for name in lead_names]
+    unknown = [name for name, c in zip(lead_names, canonical) if c is None]
+    if unknown:
+        raise RecordError(path, "unknown_leads", f"unknown lead names {unknown} (expected the standard 12 leads)")
+    missing = [lead for lead in STANDARD_12_LEADS if canonical.count(lead) != 1]
+    if missing:
+        raise RecordError(path, "missing_leads", f"leads {missing} missing or repeated in {list(lead_names)}")
+    return [canonical.index(lead) for lead in STANDARD_12_LEADS]
+
+
+def checked_signal(signal: np.ndarray, path: Path | str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Validate a (12, T) standard-order signal; return it as float32 and the names of its all-zero leads.
+
+    NaN or ±inf raises RecordError ``nan``. All-zero leads are not an error here (the paper's
+    invalid-sample rule belongs to preprocessing); readers report them in ``meta["zero_leads"]``.
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    if signal.ndim != 2 or signal.shape[1] == 0:
+        raise RecordError(path, "empty_signal", f"signal has shape {signal.shape}, expected (12, T) with T > 0")
+    if not np.isfinite(signal).all():
+        bad = sorted({STANDARD_12_LEADS[i] for i in np.nonzero(~np.isfinite(signal))[0]},
+                     key=STANDARD_12_LEADS.index)
+        raise RecordError(path, "nan", f"NaN or infinite samples in leads {bad}")
+    zero = tuple(STANDARD_12_LEADS[i] for i in np.nonzero(~signal.any(axis=1))[0])
+    return signal, zero
