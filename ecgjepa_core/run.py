@@ -1,0 +1,171 @@
+"""Run the notebook series with papermill and write the manifest: ``python -m ecgjepa_core.run``.
+
+``run_all.sh`` calls this after setting up the environment. Every notebook gets the same
+parameters (``profile``, ``output_dir`` and the ``-p key value`` overrides); executed copies go to
+``results/<profile>/notebooks/``; the first failing notebook stops the run with its name and cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .paths import REPO_ROOT
+
+PROFILES = ("smoke", "cpu-study", "paper")
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+PACKAGES = ("ecgjepa-core", "torch", "numpy", "scipy", "pandas", "h5py", "wfdb", "neurokit2", "scikit-learn",
+            "matplotlib", "papermill", "jupytext", "nbclient")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook of the series raised; the message names it and the failing cell."""
+
+
+def parse_overrides(pairs: list[list[str]]) -> dict[str, Any]:
+    """``[["seed", "1"], ["lr", "1e-3"]]`` -> ``{"seed": 1, "lr": 0.001}`` (values parsed as YAML)."""
+    out = {}
+    for key, value in pairs:
+        parsed = yaml.safe_load(value)
+        out[key] = value if parsed is None and value.lower() not in ("null", "none", "~") else parsed
+    return out
+
+
+def select_notebooks(only: str | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The series in order; ``only`` = comma-separated numbers (``"03,05"``) keeps those."""
+    books = sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        wanted = {w.strip().zfill(2) for w in only.split(",") if w.strip()}
+        unknown = wanted - {b.name[:2] for b in books}
+        if unknown:
+            raise SystemExit(f"--only: no notebook numbered {sorted(unknown)} in {notebook_dir}")
+        books = [b for b in books if b.name[:2] in wanted]
+    return books
+
+
+def require_gpu_for(profile: str) -> None:
+    """The paper profile is written for one CUDA GPU: stop at once, clearly, where there is none."""
+    if profile != "paper":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise SystemExit(
+            "profile 'paper' needs one CUDA GPU (full datasets, 768-wide model, 100 epochs), and torch "
+            f"{torch.__version__} sees none on this machine. Use --profile smoke or cpu-study here, or install a "
+            "CUDA build of torch on a GPU machine (see README, 'GPU').")
+
+
+def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> float:
+    """Run one notebook with papermill; returns wall seconds; raises NotebookFailed naming the cell."""
+    import papermill as pm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(notebook), str(out_dir / notebook.name), parameters=parameters,
+                            kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
+                            log_output=False)
+    except pm.PapermillExecutionError as err:
+        raise NotebookFailed(
+            f"{notebook.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+            f"{err.ename}: {err.evalue}. Executed copy: {out_dir / notebook.name}") from None
+    return time.perf_counter() - start
+
+
+def _git_commit() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain"))}
+
+
+def _hardware() -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 if hasattr(os, "sysconf") else None
+    return {"platform": platform.platform(), "python": sys.version.split()[0], "cpu": cpu,
+            "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1) if mem_gib else None,
+            "torch_threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def _versions() -> dict[str, str | None]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _data_fingerprints(results_dir: Path) -> dict[str, Any]:
+    """Fingerprints the notebooks recorded (``results/<profile>/data/*.json``)."""
+    folder = results_dir / "data"
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+
+
+def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
+                   runs: list[dict[str, Any]]) -> Path:
+    manifest = {"profile": profile, "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "git": _git_commit(), "parameters": parameters, "notebooks": runs,
+                "wall_seconds": round(sum(r["seconds"] for r in runs), 1), "packages": _versions(),
+                "hardware": _hardware(), "data": _data_fingerprints(results_dir)}
+    path = results_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="run_all.sh", description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="smoke", choices=PROFILES)
+    ap.add_argument("--only", help="comma-separated notebook numbers, e.g. 01,03")
+    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
+                    help="papermill parameter passed to every notebook (repeatable)")
+    ap.add_argument("--results", type=Path, default=None, help="results folder (default results/<profile>)")
+    args = ap.parse_args(argv)
+
+    require_gpu_for(args.profile)
+    results_dir = (args.results or REPO_ROOT / "results" / args.profile).resolve()
+    parameters = {"profile": args.profile, "output_dir": str(results_dir), **parse_overrides(args.parameter)}
+    notebooks = select_notebooks(args.only)
+    if not notebooks:
+        raise SystemExit(f"no notebooks found in {NOTEBOOK_DIR}")
+    runs = []
+    for nb in notebooks:
+        print(f"[run_all] {nb.name} ({args.profile})", flush=True)
+        try:
+            seconds = execute(nb, results_dir / "notebooks", parameters)
+        except NotebookFailed as err:
+            runs.append({"notebook": nb.name, "status": "failed", "seconds": 0.0})
+            write_manifest(results_dir, args.profile, parameters, runs)
+            print(f"[run_all] FAILED: {err}", file=sys.stderr)
+            return 1
+        runs.append({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1)})
+        print(f"[run_all] {nb.name} done in {seconds:.0f} s", flush=True)
+    path = write_manifest(results_dir, args.profile, parameters, runs)
+    print(f"[run_all] all {len(runs)} notebooks done; manifest: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
