@@ -1,0 +1,298 @@
+"""Prepared cache: raw folder (read-only) → reader → :class:`Recipe` → cache folder → Dataset.
+
+A cache folder holds
+
+* ``signals.npy``: float16 (N, L, T) array, opened with ``np.load(mmap_mode="r")``;
+* ``records.csv``: the reader's index rows that were kept, in array order;
+* ``info.json``: recipe and its fingerprint, source fingerprint, counts, skipped record ids by
+  reason, records with all-zero (flat) leads, package version, wall time.
+
+Building streams index chunks through a process pool and writes results in index order with
+plain file writes (no memmap pages kept resident), so memory stays bounded by a few chunks. It
+builds into a hidden sibling folder and renames it into place only on success. A cache is
+reused only when both the recipe and the source fingerprints match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from .. import __version__
+from ..paths import shared_dir
+from .preprocess import Recipe
+from .records import RecordError
+
+log = logging.getLogger(__name__)
+
+SIGNALS, RECORDS, INFO = "signals.npy", "records.csv", "info.json"
+
+
+class StaleCacheError(RuntimeError):
+    """The cache folder is missing, incomplete, or was built from another recipe or source."""
+
+
+def raw_roots(reader) -> list[Path]:
+    """The raw data locations a cache must stay out of: the reader's Path attributes + shared data.
+
+    Readers hold only paths and options (records.py), so their Path attributes are the sources.
+    """
+    roots = [Path(v).resolve() for v in vars(reader).values() if isinstance(v, Path)]
+    return roots + [shared_dir() / "data"]
+
+
+def refuse_inside_raw(out_dir: Path, roots: Sequence[Path]) -> None:
+    """Raise ValueError if ``out_dir`` is, or is inside, one of the raw data ``roots``."""
+    for root in roots:
+        base = root if root.is_dir() else root.parent
+        if out_dir == base or base in out_dir.parents:
+            raise ValueError(f"{out_dir}: refusing to write a cache inside the raw data folder {base}; "
+                             "use e.g. cache/ in the repository or another folder")
+
+
+def source_fingerprint(reader, index: pd.DataFrame) -> str:
+    """16 hex digits of SHA-256 over the index and (relative path, size, mtime) of every source file.
+
+    Source files are everything under the reader's Path attributes (a file or a folder tree).
+    """
+    h = hashlib.sha256(type(reader).__qualname__.encode())
+    h.update(index.to_csv(index=False).encode())
+    for root in sorted(Path(v).resolve() for v in vars(reader).values() if isinstance(v, Path)):
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for p in files:
+            st = p.stat()
+            h.update(f"{p.relative_to(root.parent)}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def prepare_chunk(reader, recipe: Recipe, record_ids: list[str]) -> list[tuple[str, Any, str]]:
+    """Run ``recipe.apply(reader.read(id))`` on each id → [(id, array | None, skip reason | "")].
+
+    A ``RecordError`` becomes a skip; anything else is fatal and re-raised as a picklable
+    RuntimeError naming the record.
+    """
+    out = []
+    for rid in record_ids:
+        try:
+            out.append((rid, recipe.apply(reader.read(rid)), ""))
+        except RecordError as e:
+            out.append((rid, None, e.reason))
+        except Exception as e:
+            raise RuntimeError(f"record {rid}: {type(e).__name__}: {e}") from None
+    return out
+
+
+def _prepared_chunks(reader, recipe: Recipe, chunks: list[list[str]], workers: int):
+    """Yield ``prepare_chunk`` results in chunk order, at most 2·workers chunks in flight."""
+    if workers <= 1:
+        for chunk in chunks:
+            yield prepare_chunk(reader, recipe, chunk)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        pending: deque = deque()
+        todo = iter(chunks)
+        for chunk in todo:
+            pending.append(pool.submit(prepare_chunk, reader, recipe, chunk))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            chunk = next(todo, None)
+            if chunk is not None:
+                pending.append(pool.submit(prepare_chunk, reader, recipe, chunk))
+            yield result
+
+
+def _shrink_npy_rows(path: Path, n_rows: int) -> None:
+    """Rewrite the header of a C-order ``.npy`` file to ``n_rows`` rows in place and truncate it.
+
+    The new header is padded with spaces to the old length (valid per the .npy format).
+    """
+    with open(path, "r+b") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(f)
+        offset = f.tell()
+        new_shape = (n_rows,) + tuple(shape[1:])
+        text = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": fortran,
+                     "shape": new_shape})
+        len_size = 2 if version == (1, 0) else 4
+        room = offset - 6 - 2 - len_size - 1  # magic, version, length field, final newline
+        if len(text) > room:
+            raise RuntimeError(f"{path}: header does not fit when shrinking to {n_rows} rows")
+        f.seek(6 + 2 + len_size)
+        f.write((text + " " * (room - len(text)) + "\n").encode("latin1"))
+        f.truncate(offset + n_rows * int(np.prod(new_shape[1:], dtype=np.int64)) * dtype.itemsize)
+
+
+def _replace_dir(tmp: Path, out_dir: Path) -> None:
+    """Move the finished ``tmp`` folder to ``out_dir``, replacing an older cache there."""
+    if out_dir.exists():
+        if not (out_dir / INFO).exists() and any(out_dir.iterdir()):
+            raise ValueError(f"{out_dir}: exists, is not empty and is not a cache; refusing to replace it")
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        out_dir.rename(old)
+        tmp.rename(out_dir)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(out_dir)
+
+
+def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None = None,
+                progress: bool = True, chunk_size: int = 32,
+                index: pd.DataFrame | None = None) -> Path:
+    """Build the cache of ``reader`` under ``recipe`` into ``out_dir``; returns ``out_dir``.
+
+    ``workers``: processes (default: all cores; ≤ 1 runs in this process). ``index``: the
+    reader's index if already computed. Nothing is left behind on error or interruption.
+    """
+    started = time.monotonic()
+    out_dir = Path(out_dir).resolve()
+    refuse_inside_raw(out_dir, raw_roots(reader))
+    index = reader.index() if index is None else index
+    ids = index["record_id"].astype(str).tolist()
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{type(reader).__name__}.index(): record_id is not unique")
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    src_fp = source_fingerprint(reader, index)
+    tmp = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        shape = (len(ids), recipe.leads, recipe.n_samples)
+        header = np.lib.format.open_memmap(tmp / SIGNALS, mode="w+", dtype=recipe.dtype, shape=shape)
+        offset = header.offset
+        del header
+        kept: list[int] = []
+        skipped: dict[str, list[str]] = {}
+        zero_leads: dict[str, list[str]] = {}
+        chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
+        with open(tmp / SIGNALS, "r+b") as f, tqdm(total=len(ids), unit="rec", disable=not progress,
+                                                   desc=f"cache {out_dir.name}") as bar:
+            f.seek(offset)
+            position = {rid: i for i, rid in enumerate(ids)}
+            for results in _prepared_chunks(reader, recipe, chunks, workers):
+                for rid, signal, reason in results:
+                    if signal is None:
+                        skipped.setdefault(reason, []).append(rid)
+                        continue
+                    f.write(np.ascontiguousarray(signal, dtype=recipe.dtype).tobytes())
+                    kept.append(position[rid])
+                    flat = ~signal.any(axis=1)
+                    if flat.any():
+                        zero_leads[rid] = [recipe.lead_names[i] for i in np.flatnonzero(flat)]
+                bar.update(len(results))
+        _shrink_npy_rows(tmp / SIGNALS, len(kept))
+        index.iloc[kept].to_csv(tmp / RECORDS, index=False)
+        info = {
+            "recipe": asdict(recipe), "recipe_fingerprint": recipe.fingerprint(),
+            "source_fingerprint": src_fp, "reader": type(reader).__qualname__,
+            "shape": [len(kept), recipe.leads, recipe.n_samples], "dtype": recipe.dtype,
+            "lead_names": list(recipe.lead_names),
+            "counts": {"index": len(ids), "kept": len(kept), "skipped": len(ids) - len(kept),
+                       "skipped_by_reason": {k: len(v) for k, v in sorted(skipped.items())},
+                       "records_with_zero_leads": len(zero_leads)},
+            "skipped": dict(sorted(skipped.items())), "zero_leads": zero_leads,
+            "package_version": __version__, "workers": workers,
+            "wall_seconds": round(time.monotonic() - started, 3),
+        }
+        (tmp / INFO).write_text(json.dumps(info, indent=1))
+        _replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("built %s: %d kept, %d skipped %s in %.1f s", out_dir, len(kept), len(ids) - len(kept),
+             info["counts"]["skipped_by_reason"], info["wall_seconds"])
+    return out_dir
+
+
+@dataclass
+class PreparedCache:
+    """An opened cache: ``signals`` (N, L, T) read-only memmap, ``records`` (N rows), ``info``."""
+
+    dir: Path
+    signals: np.ndarray
+    records: pd.DataFrame
+    info: dict
+
+    def dataset(self, label_columns: Sequence[str] | None = None) -> "CachedECGDataset":
+        return CachedECGDataset(self.dir, label_columns)
+
+
+def load_cache(out_dir: Path | str, reader, recipe: Recipe,
+               index: pd.DataFrame | None = None) -> PreparedCache:
+    """Open the cache in ``out_dir`` if it was built from ``reader``'s current source with ``recipe``.
+
+    Raises :class:`StaleCacheError` saying why otherwise (missing, recipe or source changed).
+    """
+    out_dir = Path(out_dir).resolve()
+    if not all((out_dir / name).is_file() for name in (SIGNALS, RECORDS, INFO)):
+        raise StaleCacheError(f"{out_dir}: no complete cache ({SIGNALS}, {RECORDS}, {INFO})")
+    info = json.loads((out_dir / INFO).read_text())
+    if info.get("recipe_fingerprint") != recipe.fingerprint():
+        raise StaleCacheError(f"{out_dir}: recipe changed ({info.get('recipe')} → {asdict(recipe)})")
+    index = reader.index() if index is None else index
+    if info.get("source_fingerprint") != source_fingerprint(reader, index):
+        raise StaleCacheError(f"{out_dir}: source data changed (files, sizes, mtimes or index)")
+    signals = np.load(out_dir / SIGNALS, mmap_mode="r")
+    records = pd.read_csv(out_dir / RECORDS, dtype={"record_id": str})
+    if signals.shape[0] != len(records):
+        raise StaleCacheError(f"{out_dir}: {signals.shape[0]} signals but {len(records)} records")
+    return PreparedCache(out_dir, signals, records, info)
+
+
+def ensure_cache(reader, recipe: Recipe, out_dir: Path | str, **build_kwargs) -> PreparedCache:
+    """Reuse the cache in ``out_dir`` if valid for ``reader`` + ``recipe``; otherwise rebuild it."""
+    index = reader.index()
+    try:
+        return load_cache(out_dir, reader, recipe, index)
+    except StaleCacheError as why:
+        log.info("rebuilding cache: %s", why)
+    build_cache(reader, recipe, out_dir, index=index, **build_kwargs)
+    return load_cache(out_dir, reader, recipe, index)
+
+
+class CachedECGDataset(torch.utils.data.Dataset):
+    """Items of a cache folder: float32 tensor (L, T), or (signal, float32 labels (C,)).
+
+    Labels are the ``label_columns`` of ``records.csv``. The memmap is opened lazily so the
+    dataset pickles cheaply into DataLoader workers.
+    """
+
+    def __init__(self, cache_dir: Path | str, label_columns: Sequence[str] | None = None):
+        self.path = Path(cache_dir) / SIGNALS
+        records = pd.read_csv(Path(cache_dir) / RECORDS, dtype={"record_id": str})
+        self.labels = (None if label_columns is None
+                       else torch.tensor(records[list(label_columns)].to_numpy(np.float32)))
+        self._n = len(records)
+        self._signals = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int):
+        if self._signals is None:
+            self._signals = np.load(self.path, mmap_mode="r")
+        x = torch.from_numpy(np.asarray(self._signals[i], dtype=np.float32))
+        return x if self.labels is None else (x, self.labels[i])
+
+    def __getstate__(self):
+        return {**self.__dict__, "_signals": None}

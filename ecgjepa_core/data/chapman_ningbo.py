@@ -1,0 +1,75 @@
+"""Chapman–Shaoxing–Ningbo reader (PhysioNet ``ecg-arrhythmia``: ``WFDBRecords/NN/NNN/*.hea|.mat``).
+
+Paper rule (METHOD_SPEC §2.4): records with ≥ ``min_samples`` samples are kept and cropped to
+their first ``min_samples``; shorter ones raise RecordError ``too_short``. The Dx codes are
+metadata only (pretraining uses no labels), so an empty Dx is not an error here.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from .labels import parse_dx
+from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError
+from .wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
+
+FS = 500.0
+
+
+class ChapmanNingboReader:
+    """Records under ``root`` (the ``WFDBRecords`` folder or its parent), two folder levels deep.
+
+    ``index()`` reads headers only. Columns: ``record_id`` (e.g. ``JS20000``), subfolder
+    (``20/200``), n_samples, fs, age, sex, dx (comma-joined SNOMED codes), ``skip_reason``
+    (None, or the RecordError reason ``read`` will raise as far as the header tells).
+    """
+
+    classes: tuple[str, ...] = ()
+
+    def __init__(self, root: Path | str, min_samples: int = 5000, crop: bool = True):
+        self.root, self.min_samples, self.crop = Path(root), min_samples, crop
+
+    @cached_property
+    def _locations(self) -> dict[str, Path]:
+        top = self.root / "WFDBRecords" if (self.root / "WFDBRecords").is_dir() else self.root
+        if not top.is_dir():
+            raise DatasetError(self.root, "Chapman–Ningbo folder not found")
+        headers = sorted(top.glob("*/*/*.hea"))
+        if not headers:
+            raise DatasetError(top, "no */*/*.hea records (expected WFDBRecords/NN/NNN/)")
+        return {h.stem: h.with_suffix("") for h in headers}
+
+    def _header_row(self, record_id: str, base: Path) -> dict:
+        row = {"record_id": record_id, "subfolder": f"{base.parent.parent.name}/{base.parent.name}",
+               "n_samples": None, "fs": None, "age": None, "sex": None, "dx": "", "skip_reason": None}
+        try:
+            header = read_header(base)
+        except RecordError as err:
+            return row | {"skip_reason": err.reason}
+        fields = header_fields(header.comments)
+        row |= {"n_samples": header.sig_len, "fs": header.fs, "age": fields.get("Age"), "sex": fields.get("Sex"),
+                "dx": ",".join(parse_dx(fields.get("Dx", "")))}
+        if header.sig_len < self.min_samples:
+            row["skip_reason"] = "too_short"
+        return row
+
+    def index(self) -> pd.DataFrame:
+        return pd.DataFrame([self._header_row(rid, base) for rid, base in self._locations.items()])
+
+    def read(self, record_id: str) -> Record:
+        base = self._locations.get(str(record_id))
+        if base is None:
+            raise RecordError(self.root / f"*/*/{record_id}.hea", "unknown_record", "no such record")
+        header = read_header(base)
+        if header.sig_len < self.min_samples:
+            raise RecordError(header_path(base), "too_short", f"{header.sig_len} samples < {self.min_samples}")
+        signal, _, zero_leads = read_wfdb_physical(base, FS, self.min_samples if self.crop else None)
+        meta = {"dx": parse_dx(header_fields(header.comments).get("Dx", "")),
+                "n_samples_original": header.sig_len, "zero_leads": zero_leads}
+        return Record(str(record_id), signal, FS, STANDARD_12_LEADS, header_path(base), meta)
+
+    def __getstate__(self) -> dict:
+        return {k: self.__dict__[k] for k in ("root", "min_samples", "crop")}

@@ -1,0 +1,103 @@
+"""Reading one WFDB record (``.hea`` + ``.dat``/``.mat``) in physical units, with every failure as RecordError.
+
+wfdb itself decodes headers as ASCII with errors ignored, falls back to 250 Hz on an unparsable
+sampling rate and silently reads fewer samples when the signal file is longer than the header
+says. The checks below turn each of those into a named error before wfdb is trusted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from .records import RecordError, checked_signal, standard_lead_rows
+
+# Bytes per sample of the WFDB storage formats whose file size can be checked exactly.
+_BYTES_PER_SAMPLE = {"16": 2, "61": 2, "80": 1, "32": 4}
+
+
+def header_path(base: Path) -> Path:
+    """``…/A0001`` → ``…/A0001.hea`` (record names may contain dots or spaces)."""
+    return base.parent / f"{base.name}.hea"
+
+
+def read_header(base: Path) -> wfdb.io.record.Record:
+    """Parse the header of record ``base`` (path without extension); RecordError if absent or not UTF-8 text."""
+    hea = header_path(base)
+    try:
+        hea.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise RecordError(hea, "missing_file", "header file not found") from None
+    except UnicodeDecodeError as err:
+        raise RecordError(hea, "bad_header", f"header is not UTF-8 text (byte {err.start})") from None
+    try:
+        header = wfdb.rdheader(str(base))
+    except Exception as err:  # wfdb raises bare ValueError/IndexError/etc. on malformed lines
+        raise RecordError(hea, "bad_header", f"malformed header: {err}") from None
+    if not header.n_sig or not header.sig_len:
+        raise RecordError(hea, "bad_header", f"header declares {header.n_sig} signals of {header.sig_len} samples")
+    return header
+
+
+def header_fields(comments: list[str]) -> dict[str, str]:
+    """``['Age: 74', ' Dx: 59118001']`` → ``{'Age': '74', 'Dx': '59118001'}`` (``#Key: value`` header comments)."""
+    fields = {}
+    for line in comments:
+        key, sep, value = line.strip().partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _check_signal_file_size(base: Path, header: wfdb.io.record.Record) -> None:
+    """RecordError if a signal file is missing, shorter (truncated) or longer than the header implies."""
+    for file_name in dict.fromkeys(header.file_name):
+        path = base.parent / file_name
+        if not path.is_file():
+            raise RecordError(path, "missing_file", "signal file named in the header not found")
+        channels = [i for i, f in enumerate(header.file_name) if f == file_name]
+        fmts = {header.fmt[i] for i in channels}
+        if len(fmts) != 1 or (fmt := fmts.pop()) not in _BYTES_PER_SAMPLE:
+            continue
+        offset = int(header.byte_offset[channels[0]] or 0)
+        expected = offset + _BYTES_PER_SAMPLE[fmt] * len(channels) * header.sig_len
+        actual = path.stat().st_size
+        if actual < expected:
+            raise RecordError(path, "truncated_signal",
+                              f"file has {actual} bytes, header implies {expected} ({header.sig_len} samples)")
+        if actual > expected:
+            held = (actual - offset) // (_BYTES_PER_SAMPLE[fmt] * len(channels))
+            raise RecordError(path, "length_mismatch",
+                              f"header says {header.sig_len} samples but the file holds {held}")
+
+
+def read_wfdb_physical(
+    base: Path, expected_fs: float, first_samples: int | None = None
+) -> tuple[np.ndarray, wfdb.io.record.Record, tuple[str, ...]]:
+    """Read record ``base`` as (signal (12, T) float32 mV in I … V6 order, header, all-zero lead names).
+
+    ``first_samples`` keeps only the first samples (T = min(first_samples, length)); the NaN and
+    zero-lead checks see only what is returned.
+
+    Raises RecordError for: missing/non-UTF-8/malformed header (``missing_file``, ``bad_header``),
+    sampling rate ≠ ``expected_fs`` (``wrong_fs``), missing/truncated/over-long signal file,
+    units other than mV (``wrong_units``), unknown or missing leads, NaN samples.
+    """
+    header = read_header(base)
+    hea = header_path(base)
+    if not np.isclose(float(header.fs), expected_fs):
+        raise RecordError(hea, "wrong_fs", f"sampling rate {header.fs:g} Hz, expected {expected_fs:g} Hz")
+    rows = standard_lead_rows(header.sig_name, hea)
+    units = {str(u).strip().lower() for u in header.units}
+    if units != {"mv"}:
+        raise RecordError(hea, "wrong_units", f"signal units {sorted(units)}, expected mV")
+    _check_signal_file_size(base, header)
+    try:
+        sampto = min(first_samples or header.sig_len, header.sig_len)
+        record = wfdb.rdrecord(str(base), physical=True, sampto=sampto)
+    except Exception as err:  # any decoding failure inside wfdb/numpy
+        raise RecordError(hea, "unreadable_signal", f"wfdb could not read the signal: {err}") from None
+    signal, zero_leads = checked_signal(record.p_signal.T[rows], hea)
+    return signal, header, zero_leads
