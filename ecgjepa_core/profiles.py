@@ -112,7 +112,7 @@ def _study_sources(ptbxl_arrays: Source) -> tuple[Source, ...]:
         Source("code15", "code15", "code15", STUDY_RAW, {"mode": "strip_padding"}),
         Source("chapman_ningbo", "chapman_ningbo", "chapman_ningbo", STUDY_RAW),
         Source("cpsc2018", "cpsc2018", "cpsc2018", STUDY_RAW),
-        Source("ludb", "ludb", "ludb/data", STUDY_RAW),
+        Source("ludb", "ludb", "ludb", STUDY_RAW),
     )
 
 
@@ -120,7 +120,7 @@ def smoke() -> Profile:
     ptbxl = Source("ptbxl_subset", "arrays", "ptbxl_subset", STUDY_ARRAYS)
     return Profile(
         name="smoke", data_root=SAMPLE_DIR, pretrain_sources=_study_sources(ptbxl), ptbxl=ptbxl,
-        cpsc=Source("cpsc2018", "cpsc2018", "cpsc2018", STUDY_RAW), ludb=Source("ludb", "ludb", "ludb/data", STUDY_RAW),
+        cpsc=Source("cpsc2018", "cpsc2018", "cpsc2018", STUDY_RAW), ludb=Source("ludb", "ludb", "ludb", STUDY_RAW),
         synthetic=32,
         model=ModelConfig(embed_dim=32, depth=2, num_heads=4, pred_embed_dim=16, pred_depth=1, pred_num_heads=2,
                           drop_path_rate=0.1, attention="factorised"),
@@ -136,7 +136,7 @@ def cpu_study() -> Profile:
     ptbxl = Source("ptbxl_subset", "arrays", "ptbxl_subset", STUDY_ARRAYS)
     return Profile(
         name="cpu-study", data_root=shared_dir() / "data", pretrain_sources=_study_sources(ptbxl), ptbxl=ptbxl,
-        cpsc=Source("cpsc2018", "cpsc2018", "cpsc2018", STUDY_RAW), ludb=Source("ludb", "ludb", "ludb/data", STUDY_RAW),
+        cpsc=Source("cpsc2018", "cpsc2018", "cpsc2018", STUDY_RAW), ludb=Source("ludb", "ludb", "ludb", STUDY_RAW),
         synthetic=2000,
         model=ModelConfig(embed_dim=128, depth=4, num_heads=4, pred_embed_dim=64, pred_depth=2, pred_num_heads=4,
                           drop_path_rate=0.1, attention="factorised"),
@@ -153,7 +153,7 @@ def paper() -> Profile:
         pretrain_sources=(Source("chapman_ningbo", "chapman_ningbo", "chapman_ningbo", PAPER_RAW),
                           Source("code15", "code15", "code15", PAPER_CODE15, {"mode": "paper"})),
         ptbxl=Source("ptbxl", "ptbxl", "ptbxl", PAPER_PTBXL, {"sampling_rate": 500}),
-        cpsc=Source("cpsc2018", "cpsc2018", "cpsc2018", PAPER_RAW), ludb=Source("ludb", "ludb", "ludb/data", PAPER_RAW),
+        cpsc=Source("cpsc2018", "cpsc2018", "cpsc2018", PAPER_RAW), ludb=Source("ludb", "ludb", "ludb", PAPER_RAW),
         synthetic=0,
         model=ModelConfig(attention="sdpa"),
         pretrain=PretrainPlan(epochs=100, batch_rb=128, batch_mb=64, lr_rb=2.5e-5, lr_mb=5e-5, warmup_epochs=5,
