@@ -1,0 +1,27 @@
+"""Downstream evaluation protocols (METHOD_SPEC §9, §10 "Supervised", §13 E1–E6).
+
+Modules: ``features`` (frozen representations, reduced leads), ``recipes`` (hyper-parameters and
+lr schedules), ``linear_probe``, ``filters`` and ``augment`` (fine-tuning signal processing and
+RandAugment), ``finetune``, ``low_shot``, ``regression`` (HR/QRS from features), ``baselines``
+(random init, supervised from scratch), ``scoring`` (metrics, epoch selection, result object).
+Every result carries a ``protocol`` dict (``protocol_text()`` for captions) and bootstrap CIs.
+"""
+
+from .augment import OPS, augment_batch, rand_augment
+from .baselines import random_encoder, random_init_linear_probe, supervised_from_scratch
+from .features import extract_features
+from .filters import bandpass
+from .finetune import finetune
+from .linear_probe import linear_probe
+from .low_shot import LowShotResult, low_shot_draws, low_shot_probe, low_shot_size
+from .recipes import (FINETUNE_CODE, FINETUNE_PAPER, PROBE_CODE, PROBE_PAPER, FinetuneRecipe, MAECosine,
+                      ProbeRecipe, TimmCosine)
+from .regression import RegressionResult, feature_regression
+from .scoring import ClassificationResult
+
+__all__ = [
+    "OPS", "augment_batch", "rand_augment", "random_encoder", "random_init_linear_probe", "supervised_from_scratch",
+    "extract_features", "bandpass", "finetune", "linear_probe", "LowShotResult", "low_shot_draws", "low_shot_probe",
+    "low_shot_size", "FINETUNE_CODE", "FINETUNE_PAPER", "PROBE_CODE", "PROBE_PAPER", "FinetuneRecipe", "MAECosine",
+    "ProbeRecipe", "TimmCosine", "RegressionResult", "feature_regression", "ClassificationResult",
+]
