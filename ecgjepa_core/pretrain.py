@@ -1,0 +1,380 @@
+"""ECG-JEPA pretraining loop (METHOD_SPEC §7): one function, :func:`pretrain`.
+
+One iteration t (global, t = epoch · I + batch index):
+
+1. set the learning rate ``schedule.lr(t)`` (timm semantics: at the start of the iteration);
+2. draw one time mask for the batch from a seeded ``torch.Generator`` (identical on all ranks);
+3. forward under the chosen precision, backward, optimiser step (through a GradScaler for fp16);
+4. EMA teacher update with ``schedule.momentum(t)``. It runs even when the GradScaler skipped
+   the optimiser step because of inf/NaN gradients, as the authors' loop does (METHOD_SPEC §14
+   item 14): the teacher then moves towards an unchanged student and the schedule stays a
+   function of t alone.
+
+Data order: ``DistributedSampler`` (also for one process), reshuffled each epoch from
+(seed, epoch); the last partial batch is kept. Under ``torchrun`` every rank takes an interleaved
+share of each global batch, so the union of the ranks' k-th batches is exactly the k-th batch of
+a single-process run with the same global ``batch_size`` (when the dataset size is a multiple of
+the world size; otherwise the sampler pads with repeated samples). DDP averages gradients over
+ranks, which is the full-batch mean when the ranks' shares are equal. Stochastic depth draws from
+each rank's own RNG, so with ``drop_path_rate > 0`` a DDP run matches a single-process run only in
+distribution.
+
+Run folder: ``checkpoint.pt`` (everything needed to resume, rewritten atomically every
+``save_every`` epochs and at the end), ``encoder_epochNNN.pt`` (the student encoder alone, in our
+checkpoint format, at the same epochs), ``log.csv`` (one row per iteration). Calling
+:func:`pretrain` again on the same folder resumes from ``checkpoint.pt``; on CPU the resumed run
+ends bit-identical to an uninterrupted one, and a run repeated is identical (tested). On GPU,
+some kernels (attention backward, atomics) are not deterministic, so runs agree only closely.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import math
+import os
+import random
+import time
+import warnings
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm.auto import tqdm
+
+from .checkpoint import atomic_save, save_checkpoint
+from .config import ModelConfig
+from .model import ECGJEPA
+from .schedules import PretrainSchedule
+
+Precision = Literal["fp32", "bf16", "fp16"]
+
+CHECKPOINT, LOG = "checkpoint.pt", "log.csv"
+STATE_FORMAT = "ecgjepa-pretrain/1"
+LOG_FIELDS = ("step", "epoch", "loss", "lr", "momentum", "samples_per_s")
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Optimisation of one pretraining run. Defaults: the paper's rb run (METHOD_SPEC §7, §15),
+    except ``precision`` (paper: fp16, CUDA only) so that the defaults also run on CPU.
+
+    batch_size: the global batch (split evenly over DDP ranks). warmup_epochs / lr_min: §7.5.
+    save_every: epochs between checkpoints (one is always written at the end).
+    device: ``auto`` (CUDA if available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``; under
+    torchrun ``auto``/``cuda`` mean ``cuda:LOCAL_RANK``.
+    """
+
+    epochs: int = 100
+    batch_size: int = 128
+    lr: float = 2.5e-5
+    warmup_epochs: int = 5
+    lr_min: float = 1e-6
+    weight_decay: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.999)
+    ema_start: float = 0.996
+    ema_end: float = 1.0
+    precision: Precision = "fp32"
+    save_every: int = 5
+    seed: int = 0
+    num_workers: int = 0
+    device: str = "auto"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.epochs < 1 or self.batch_size < 1 or self.save_every < 1:
+            raise ValueError("epochs, batch_size and save_every must be >= 1")
+
+
+# Fields that do not change any number a run computes: they may differ on resume.
+RESUME_FREE_FIELDS = frozenset({"save_every", "num_workers", "device", "progress"})
+
+
+@dataclass
+class PretrainResult:
+    final_loss: float          # loss of the last iteration (mean over the global batch)
+    steps: int                 # global iterations done so far (including before a resume)
+    epochs: int                # epochs done so far
+    resumed_from_epoch: int    # 0 for a fresh run
+    wall_time_s: float         # this call only
+    run_dir: Path
+    checkpoint: Path
+    encoder: Path              # the student encoder of the last epoch, our checkpoint format
+    log: Path
+
+
+def adamw_param_groups(model: ECGJEPA, weight_decay: float) -> list[dict[str, Any]]:
+    """The two groups of METHOD_SPEC §7.3 over student + predictor.
+
+    Decayed: every parameter whose name has no "bias" and that is not 1-D, which includes the
+    patch-embedding weight and the predictor's (1, 1, d) mask token, as the authors do.
+    Not decayed: biases and 1-D parameters (LayerNorm weights).
+    """
+    decay, no_decay = [], []
+    for module in (model.student, model.predictor):
+        for name, p in module.named_parameters():
+            if p.requires_grad:
+                (no_decay if "bias" in name or p.ndim == 1 else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def make_optimizer(model: ECGJEPA, cfg: PretrainConfig, device: torch.device) -> torch.optim.AdamW:
+    """AdamW over :func:`adamw_param_groups`; fused kernel on CUDA, multi-tensor (foreach) elsewhere."""
+    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    return torch.optim.AdamW(adamw_param_groups(model, cfg.weight_decay), lr=cfg.lr_min, betas=cfg.betas,
+                             weight_decay=cfg.weight_decay, **fast)
+
+
+def autocast_for(precision: Precision, device: torch.device) -> contextlib.AbstractContextManager:
+    """Context manager for the whole forward (teacher included): fp32 none, bf16/fp16 autocast.
+
+    fp16 (the authors' setting) needs CUDA and a GradScaler; bf16 runs on CPU and on GPUs that
+    support it. Unsupported combinations raise at once with what to use instead.
+    """
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if precision == "fp16":
+        if device.type != "cuda":
+            raise ValueError(f"precision fp16 (autocast + GradScaler) needs a CUDA device, got {device}; "
+                             "use bf16 or fp32")
+        return torch.autocast("cuda", dtype=torch.float16)
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"{torch.cuda.get_device_name(device)} does not support bf16; use fp16 or fp32")
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` → ``cuda:LOCAL_RANK`` if CUDA is available, else ``cpu``; ``cuda`` → ``cuda:LOCAL_RANK``."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        name = f"cuda:{local_rank}"
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name} requested but CUDA is not available")
+        torch.cuda.set_device(device)
+    return device
+
+
+def _start_distributed(device_name: str) -> tuple[int, int, torch.device, bool]:
+    """(rank, world size, device, whether we initialised the process group). One process: (0, 1, …)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) == 1 and not dist.is_initialized():
+        return 0, 1, resolve_device(device_name), False
+    device = resolve_device(device_name, int(os.environ.get("LOCAL_RANK", "0")))
+    started = not dist.is_initialized()
+    if started:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device, started
+
+
+def rng_state(mask_gen: torch.Generator, device: torch.device) -> dict[str, Any]:
+    """This process's RNG states (torch CPU and CUDA, numpy, python, mask generator), loadable with weights_only."""
+    np_state = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "mask": mask_gen.get_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            "numpy": {"keys": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
+                      "has_gauss": int(np_state[3]), "gauss": float(np_state[4])},
+            "python": random.getstate()}
+
+
+def set_rng_state(state: dict[str, Any], mask_gen: torch.Generator, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    mask_gen.set_state(state["mask"])
+    if device.type == "cuda" and state["cuda"] is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    random.setstate(state["python"])
+
+
+def _check_resumable(state: dict[str, Any], path: Path, cfg: PretrainConfig, model_cfg: ModelConfig,
+                     steps_per_epoch: int) -> None:
+    """Raise if the checkpoint in the run folder belongs to a different run."""
+    if state.get("format") != STATE_FORMAT:
+        raise ValueError(f"{path}: not a pretraining checkpoint ({state.get('format')!r})")
+    saved = state["config"]
+    changed = {f.name: (saved.get(f.name), getattr(cfg, f.name)) for f in fields(cfg)
+               if f.name not in RESUME_FREE_FIELDS and saved.get(f.name) != getattr(cfg, f.name)}
+    if changed:
+        raise ValueError(f"{path}: the run folder holds a run with other settings (saved, now): {changed}; "
+                         "use another run folder")
+    if state["model_config"] != model_cfg.to_dict():
+        raise ValueError(f"{path}: the run folder holds a run with another model configuration; use another run folder")
+    if state["steps_per_epoch"] != steps_per_epoch:
+        raise ValueError(f"{path}: {state['steps_per_epoch']} iterations per epoch saved, {steps_per_epoch} now "
+                         "(dataset size, batch size or world size changed)")
+
+
+class StepLog:
+    """``log.csv``, one row per iteration. On resume, rows from ``first_step`` on (written after the
+    checkpoint by an interrupted run) are dropped so the log matches an uninterrupted run."""
+
+    def __init__(self, path: Path, first_step: int):
+        kept = []
+        if first_step > 0 and path.is_file():
+            with path.open(newline="") as f:
+                kept = [row for row in csv.DictReader(f) if int(row["step"]) < first_step]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = path.open("w", newline="", buffering=1)
+        self.writer = csv.DictWriter(self.file, LOG_FIELDS)
+        self.writer.writeheader()
+        self.writer.writerows(kept)
+
+    def write(self, **row: float) -> None:
+        self.writer.writerow(row)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _signal(batch: torch.Tensor | list | tuple) -> torch.Tensor:
+    """The (B, L, T) signal of a batch of tensors or of (signal, label) pairs."""
+    return batch[0] if isinstance(batch, (list, tuple)) else batch
+
+
+def _global_mean(loss: torch.Tensor, n: int, world: int) -> tuple[float, int]:
+    """(mean loss over the global batch, global batch size): ranks' means weighted by their sizes."""
+    totals = torch.stack([loss.detach().float() * n, torch.tensor(float(n), device=loss.device)])
+    if world > 1:
+        dist.all_reduce(totals)
+    return (totals[0] / totals[1]).item(), int(totals[1].item())
+
+
+def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = PretrainConfig(),
+             run_dir: str | Path = "runs/pretrain", max_epochs: int | None = None) -> PretrainResult:
+    """Pretrain ECG-JEPA on ``dataset`` (items: float32 (L, T) tensors or (signal, label) pairs).
+
+    Resumes from ``run_dir/checkpoint.pt`` when it exists (same settings required).
+    max_epochs: stop after this many epochs in this call (a checkpoint is written), e.g. to fit
+    a job's time limit; calling again continues the same run.
+    Under ``torchrun`` it trains with DistributedDataParallel (see the module docstring).
+    """
+    wall_start = time.perf_counter()
+    run_dir = Path(run_dir)
+    rank, world, device, started_dist = _start_distributed(cfg.device)
+    log = None
+    try:
+        if cfg.batch_size % world:
+            raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {world} processes")
+        amp = autocast_for(cfg.precision, device)
+
+        # Same seed on every rank: identical initial weights (student, teacher, predictor).
+        torch.manual_seed(cfg.seed)
+        model = ECGJEPA(model_cfg).to(device)
+        # Per-rank streams for what is drawn per sample (stochastic depth, data workers).
+        torch.manual_seed(cfg.seed + rank)
+        np.random.seed(cfg.seed + rank)
+        random.seed(cfg.seed + rank)
+        mask_gen = torch.Generator().manual_seed(cfg.seed)  # same masks on every rank
+
+        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed,
+                                     drop_last=False)
+        loader = DataLoader(dataset, batch_size=cfg.batch_size // world, sampler=sampler, drop_last=False,
+                            num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
+                            persistent_workers=cfg.num_workers > 0)
+        schedule = PretrainSchedule(len(loader), cfg.epochs, cfg.lr, cfg.warmup_epochs, cfg.lr_min,
+                                    cfg.ema_start, cfg.ema_end)
+        optimizer = make_optimizer(model, cfg, device)
+        scaler = torch.amp.GradScaler("cuda", enabled=cfg.precision == "fp16")
+        trainer = (DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
+                                           broadcast_buffers=False)  # buffers are the fixed sin-cos tables
+                   if world > 1 else model)
+
+        ckpt_path = run_dir / CHECKPOINT
+        start_epoch, last_loss = 0, math.nan
+        if ckpt_path.is_file():
+            state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+            _check_resumable(state, ckpt_path, cfg, model_cfg, schedule.steps_per_epoch)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scaler.load_state_dict(state["scaler"])
+            rngs = state["rng"]
+            if len(rngs) != world:
+                warnings.warn(f"{ckpt_path}: saved by {len(rngs)} processes, resumed by {world}: "
+                              "per-sample random draws (stochastic depth) will not repeat exactly")
+            set_rng_state(rngs[rank % len(rngs)], mask_gen, device)
+            start_epoch, last_loss = state["epoch"], state["loss"]
+        step = start_epoch * schedule.steps_per_epoch
+        stop_epoch = cfg.epochs if max_epochs is None else min(cfg.epochs, start_epoch + max_epochs)
+
+        log = StepLog(run_dir / LOG, step) if rank == 0 else None
+        bar = tqdm(total=(stop_epoch - start_epoch) * schedule.steps_per_epoch, desc="pretrain",
+                   disable=not cfg.progress or rank != 0)
+        model.train()
+        tick = time.perf_counter()
+        for epoch in range(start_epoch, stop_epoch):
+            sampler.set_epoch(epoch)
+            for batch in loader:
+                lr = schedule.lr(step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                x = _signal(batch).to(device, torch.float32, non_blocking=True)
+                mask = model.sample_mask(mask_gen)
+                with amp:
+                    loss = trainer(x, mask)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)  # skipped by the scaler on inf/NaN gradients (fp16)
+                scaler.update()
+                momentum = schedule.momentum(step)
+                model.update_teacher(momentum)  # also after a skipped step, as the authors do
+
+                last_loss, n_samples = _global_mean(loss, x.shape[0], world)
+                now = time.perf_counter()
+                if log is not None:
+                    log.write(step=step, epoch=epoch, loss=last_loss, lr=lr, momentum=momentum,
+                              samples_per_s=round(n_samples / (now - tick), 2))
+                tick = now
+                step += 1
+                bar.update()
+                bar.set_postfix(epoch=epoch, loss=f"{last_loss:.4f}", lr=f"{lr:.2e}")
+            done = epoch + 1
+            if done % cfg.save_every == 0 or done == stop_epoch:
+                _save(run_dir, model, optimizer, scaler, mask_gen, device, cfg, model_cfg, schedule, done,
+                      last_loss, rank, world)
+                tick = time.perf_counter()
+        bar.close()
+        if world > 1:
+            dist.barrier()  # files are complete before any rank returns
+        return PretrainResult(last_loss, step, stop_epoch, start_epoch, time.perf_counter() - wall_start,
+                              run_dir, ckpt_path, run_dir / encoder_file(stop_epoch), run_dir / LOG)
+    finally:
+        if log is not None:
+            log.close()
+        if started_dist:
+            dist.destroy_process_group()
+
+
+def encoder_file(epoch: int) -> str:
+    """Name of the student-encoder export after ``epoch`` epochs."""
+    return f"encoder_epoch{epoch:03d}.pt"
+
+
+def _save(run_dir: Path, model: ECGJEPA, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+          mask_gen: torch.Generator, device: torch.device, cfg: PretrainConfig, model_cfg: ModelConfig,
+          schedule: PretrainSchedule, epoch: int, loss: float, rank: int, world: int) -> None:
+    """Rank 0 writes the resumable state (every rank's RNG included) and the student export."""
+    rngs = [rng_state(mask_gen, device)]
+    if world > 1:
+        gathered = [None] * world
+        dist.all_gather_object(gathered, rngs[0])
+        rngs = gathered
+    if rank != 0:
+        return
+    atomic_save({"format": STATE_FORMAT, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                 "scaler": scaler.state_dict(), "epoch": epoch, "step": epoch * schedule.steps_per_epoch,
+                 "steps_per_epoch": schedule.steps_per_epoch, "loss": loss, "rng": rngs,
+                 "sampler": {"seed": cfg.seed, "epoch": epoch},  # the order is a function of (seed, epoch)
+                 "config": asdict(cfg), "model_config": model_cfg.to_dict()}, run_dir / CHECKPOINT)
+    save_checkpoint(run_dir / encoder_file(epoch), model.student,
+                    extra={"epoch": epoch, "step": epoch * schedule.steps_per_epoch, "loss": loss,
+                           "pretrain_config": asdict(cfg)})
