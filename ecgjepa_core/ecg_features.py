@@ -22,6 +22,7 @@ Records where a step fails get NaN and a reason, never a number.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ import wfdb
 
 from ecgjepa_core.metrics import mae_sd
 
+ECG_FEATURES_VERSION = 1  # bump when the labels change, so that cached label tables are recomputed
 LUDB_LEADS = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6")
 QRS_THRESHOLD = 0.15  # fraction of the velocity rise above baseline that counts as QRS
 QRS_OFFSET_MS = 12.0  # mean annotated − measured width on odd LUDB records (250 Hz)
@@ -168,6 +170,36 @@ def ludb_reference(record: Path) -> tuple[float, float]:
         if len(same_beat):
             widths.append((np.median(same_beat[:, 2]) - np.median(same_beat[:, 0])) * 1000.0 / fs)
     return float(heart_rate), float(np.mean(widths)) if widths else float("nan")
+
+
+def _features_of_rows(signals: np.ndarray, rows: range, fs: float) -> list[ECGFeatures]:
+    return [ecg_features(np.asarray(signals[i], dtype=np.float64), fs) for i in rows]
+
+
+def ecg_feature_table(signals: np.ndarray, record_ids: list[str], fs: float, workers: int | None = None,
+                      progress: bool = True, chunk: int = 64) -> pd.DataFrame:
+    """``ecg_features`` of every row of ``signals`` (N, L, T), in parallel; one row per record with
+    ``heart_rate``, ``qrs_duration``, ``n_beats`` and the failure ``reason`` (empty when measured)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    chunks = [range(i, min(i + chunk, len(record_ids))) for i in range(0, len(record_ids), chunk)]
+    workers = workers or os.cpu_count() or 1
+    results: list[ECGFeatures] = []
+    with tqdm(total=len(record_ids), desc="ECG features", disable=not progress) as bar:
+        if workers == 1 or len(chunks) == 1:
+            for rows in chunks:
+                results += _features_of_rows(signals, rows, fs)
+                bar.update(len(rows))
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                for out in pool.map(_features_of_rows, [signals] * len(chunks), chunks, [fs] * len(chunks)):
+                    results += out
+                    bar.update(len(out))
+    table = pd.DataFrame([vars(f) for f in results])
+    table.insert(0, "record_id", record_ids)
+    return table
 
 
 def validate_on_ludb(ludb_dir: Path, fs: float = 250, records: list[str] | None = None) -> tuple[pd.DataFrame, dict]:

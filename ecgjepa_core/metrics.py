@@ -2,8 +2,10 @@
 
 Shapes: N test records, C classes. Multi-label targets are multi-hot ``(N, C)`` and scores are
 logits ``(N, C)``; multi-class targets are class indices ``(N,)`` and scores are softmax
-probabilities ``(N, C)``. Every number is computed with scikit-learn; this module only decides
-which classes enter a macro mean and reports the ones left out.
+probabilities ``(N, C)``. MAE comes from scikit-learn; F1, accuracy and the binary ROC-AUC is the
+Mann–Whitney statistic on average ranks (:func:`binary_auc`), equal to scikit-learn's
+``roc_auc_score`` (tested) and ~100× faster, which the bootstrap needs. This module decides which
+classes enter a macro mean and reports the ones left out.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from itertools import combinations
 from typing import Callable, Literal
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, hamming_loss, mean_absolute_error, roc_auc_score
+from scipy.stats import rankdata
+from sklearn.metrics import mean_absolute_error
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,18 @@ class BootstrapCI:
     n_valid: int
 
 
+def binary_auc(is_positive: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC of bool labels (N,) against scores (N,): P(score_pos > score_neg) + ½·P(tie).
+
+    Needs both label values. Ties get average ranks, which is what the trapezoidal ROC area counts.
+    """
+    is_positive = np.asarray(is_positive, dtype=bool)
+    n_pos = int(is_positive.sum())
+    n_neg = len(is_positive) - n_pos
+    ranks = rankdata(scores)
+    return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def _macro(parts: dict, skipped: list) -> MacroAUC:
     value = float(np.mean(list(parts.values()))) if parts else float("nan")
     return MacroAUC(value=value, parts=parts, skipped=tuple(skipped))
@@ -74,7 +89,7 @@ def multilabel_macro_auc(y_true: np.ndarray, scores: np.ndarray) -> MacroAUC:
         if np.unique(y_true[:, c]).size < 2:
             skipped.append(c)
         else:
-            parts[c] = float(roc_auc_score(y_true[:, c], scores[:, c]))
+            parts[c] = binary_auc(y_true[:, c] == 1, scores[:, c])
     return _macro(parts, skipped)
 
 
@@ -102,15 +117,15 @@ def multiclass_macro_auc(
             if c not in present or is_c.all():
                 skipped.append(c)
             else:
-                parts[c] = float(roc_auc_score(is_c, probs[:, c]))
+                parts[c] = binary_auc(is_c, probs[:, c])
     elif multi_class == "ovo":
         for a, b in combinations(range(n_classes), 2):
             if a not in present or b not in present:
                 skipped.append((a, b))
                 continue
             pair = (y_true == a) | (y_true == b)
-            auc_a = roc_auc_score(y_true[pair] == a, probs[pair, a])
-            auc_b = roc_auc_score(y_true[pair] == b, probs[pair, b])
+            auc_a = binary_auc(y_true[pair] == a, probs[pair, a])
+            auc_b = binary_auc(y_true[pair] == b, probs[pair, b])
             parts[(a, b)] = float((auc_a + auc_b) / 2)
     else:
         raise ValueError(f"multi_class must be 'ovo' or 'ovr', got {multi_class!r}")
@@ -124,7 +139,18 @@ def multilabel_macro_f1(y_true: np.ndarray, logits: np.ndarray) -> float:
     """
     y_true, logits = np.asarray(y_true), np.asarray(logits, dtype=float)
     _check_2d(y_true, logits)
-    return float(f1_score(y_true, (logits >= 0).astype(int), average="macro", zero_division=0))
+    return _macro_f1(y_true == 1, logits >= 0)
+
+
+def _macro_f1(truth: np.ndarray, pred: np.ndarray) -> float:
+    """Mean over columns of F1 = 2TP / (2TP + FP + FN) of bool (N, K) arrays; 0 where undefined.
+
+    Equals scikit-learn's ``f1_score(average="macro", zero_division=0)`` (tested), without its
+    per-call validation cost, which dominates inside the bootstrap.
+    """
+    tp = (truth & pred).sum(0)
+    denom = truth.sum(0) + pred.sum(0)
+    return float(np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)))
 
 
 def multiclass_macro_f1(y_true: np.ndarray, probs: np.ndarray) -> float:
@@ -133,12 +159,14 @@ def multiclass_macro_f1(y_true: np.ndarray, probs: np.ndarray) -> float:
     Averaged over the classes present in ``y_true`` or in the predictions (scikit-learn's
     default label set, as in the reference code).
     """
-    return float(f1_score(np.asarray(y_true), np.argmax(probs, axis=1), average="macro", zero_division=0))
+    y_true, pred = np.asarray(y_true), np.argmax(probs, axis=1)
+    labels = np.union1d(y_true, pred)
+    return _macro_f1(y_true[:, None] == labels, pred[:, None] == labels)
 
 
 def multiclass_accuracy(y_true: np.ndarray, probs: np.ndarray) -> float:
     """Fraction of records whose argmax of ``probs`` (N, C) equals ``y_true`` (N,)."""
-    return float(accuracy_score(np.asarray(y_true), np.argmax(probs, axis=1)))
+    return float(np.mean(np.asarray(y_true) == np.argmax(probs, axis=1)))
 
 
 def multilabel_accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
@@ -149,7 +177,7 @@ def multilabel_accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
     """
     y_true, logits = np.asarray(y_true), np.asarray(logits, dtype=float)
     _check_2d(y_true, logits)
-    return float(1.0 - hamming_loss(y_true, (logits >= 0).astype(int)))
+    return float(np.mean((y_true == 1) == (logits >= 0)))
 
 
 def mae_sd(y_true: np.ndarray, y_pred: np.ndarray) -> MAE:

@@ -168,3 +168,30 @@ def test_bootstrap_counts_undefined_resamples():
 def test_bootstrap_rejects_mismatched_records():
     with pytest.raises(ValueError, match="number of records"):
         bootstrap_ci(lambda a, b: 0.0, np.zeros(3), np.zeros(4))
+
+
+def test_binary_auc_equals_sklearn_with_ties():
+    from ecgjepa_core.metrics import binary_auc
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        y = rng.integers(0, 2, 40)
+        y[:2] = [0, 1]
+        s = rng.integers(0, 6, 40).astype(float)  # many ties
+        assert binary_auc(y == 1, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_macro_f1_equals_sklearn():
+    from ecgjepa_core.metrics import multiclass_macro_f1, multilabel_macro_f1
+
+    rng = np.random.default_rng(6)
+    for _ in range(20):
+        y = rng.integers(0, 2, (30, 5))
+        y[:, 4] = 0  # a class with no positives
+        logits = rng.normal(size=(30, 5))
+        assert multilabel_macro_f1(y, logits) == pytest.approx(
+            f1_score(y, (logits >= 0).astype(int), average="macro", zero_division=0), abs=1e-12)
+        yc = rng.integers(0, 4, 30)
+        probs = rng.dirichlet(np.ones(6), 30)  # predictions may name classes absent from y
+        assert multiclass_macro_f1(yc, probs) == pytest.approx(
+            f1_score(yc, probs.argmax(1), average="macro", zero_division=0), abs=1e-12)

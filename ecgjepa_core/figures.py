@@ -1,0 +1,339 @@
+"""Figures for the study: masking, CroPA, pre-training curves, ROC curves, embeddings, ours vs paper.
+
+Each ``plot_*`` function builds one figure, saves it as PNG to ``path`` (folder created, dpi 120,
+tight bounding box) and returns the :class:`~matplotlib.figure.Figure`, so a notebook can show it
+by leaving it as a cell's last value. Figures are built with ``Figure()`` rather than ``pyplot``:
+nothing is registered with pyplot (no global state, nothing to close, no double display in
+notebooks) and saving always goes through Agg, so no display is needed.
+
+The functions only draw; anything a table should hold is computed elsewhere. The one exception is
+:func:`mask_frequencies`, the per-patch masking rate the masking figure shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
+from .masking import sample_time_mask
+
+LEAD_NAMES_8 = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
+PALETTE = sns.color_palette("colorblind")
+GREY = (0.6, 0.6, 0.6)
+DPI = 120
+
+
+def _save(fig: Figure, path: Path | str) -> Figure:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    return fig
+
+
+def _mask_label(cfg: MaskConfig) -> str:
+    lo, hi = cfg.scale
+    if cfg.kind == "random":
+        return f"random ({lo:g}, {hi:g})"
+    return f"multi-block ({lo:g}, {hi:g}) × {cfg.n_blocks}"
+
+
+# --------------------------------------------------------------------------------------------- masking
+
+def mask_frequencies(cfg: MaskConfig, n_draws: int = 5000, seed: int = 0, n_patches: int = 50) -> np.ndarray:
+    """(n_patches,) fraction of ``n_draws`` masks (seeded generator) in which each patch is masked."""
+    gen = torch.Generator().manual_seed(seed)
+    masks = torch.stack([sample_time_mask(cfg, n_patches, gen) for _ in range(n_draws)])
+    return masks.float().mean(0).numpy()
+
+
+def plot_masking_strategies(path: Path | str, n_examples: int = 6, seed: int = 0, n_draws: int = 5000,
+                            n_patches: int = 50,
+                            configs: Sequence[MaskConfig] = (RANDOM_MASK, MULTIBLOCK_MASK)) -> Figure:
+    """Example time masks for each strategy (one row per draw) and the per-patch masking frequency."""
+    fig = Figure(figsize=(10, 2.0 * len(configs) + 3.2))
+    axes = fig.subplots(len(configs) + 1, 1, gridspec_kw={"height_ratios": [1] * len(configs) + [1.6]})
+    cmap = ListedColormap([(0.94, 0.94, 0.94), PALETTE[0]])
+    for i, (ax, cfg) in enumerate(zip(axes, configs)):
+        gen = torch.Generator().manual_seed(seed)
+        masks = torch.stack([sample_time_mask(cfg, n_patches, gen) for _ in range(n_examples)]).numpy()
+        ax.imshow(masks, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest",
+                  extent=(-0.5, n_patches - 0.5, n_examples - 0.5, -0.5))
+        ax.set_yticks(range(n_examples), [f"draw {k + 1}: {int(m.sum())} masked" for k, m in enumerate(masks)],
+                      fontsize=8)
+        ax.set_title(f"{_mask_label(cfg)}: {n_examples} example masks (seed {seed}), shared by all 8 leads")
+        ax.set_xlabel("time patch index")
+        ax.set_xticks(range(0, n_patches, 5))
+        if i == 0:
+            ax.legend(handles=[Patch(color=PALETTE[0], label="masked (target)"),
+                               Patch(facecolor=(0.94, 0.94, 0.94), edgecolor=GREY, label="visible (context)")],
+                      loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax = axes[-1]
+    for k, cfg in enumerate(configs):
+        freq = mask_frequencies(cfg, n_draws, seed, n_patches)
+        ax.plot(np.arange(n_patches), freq, marker="o", ms=3, color=PALETTE[k + 1],
+                label=f"{_mask_label(cfg)} (mean {freq.mean():.3f})")
+        if freq[-1] == 0:
+            ax.annotate(f"patch {n_patches - 1} never masked", (n_patches - 1, 0), xytext=(-150, 25),
+                        textcoords="offset points", fontsize=8, arrowprops={"arrowstyle": "->", "color": GREY})
+    ax.set(xlabel="time patch index", ylabel="fraction of masks", ylim=(-0.03, 1.0), xlim=(-0.5, n_patches - 0.5),
+           title=f"Per-patch masking frequency over {n_draws} draws per strategy")
+    ax.set_xticks(range(0, n_patches, 5))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    fig.suptitle("ECG-JEPA time masking strategies", fontweight="bold")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------- CroPA
+
+def plot_cropa_mask(path: Path | str, n_leads: int = 8, n_patches: int = 50, query_lead: str | int = "V1",
+                    query_patch: int = 20, lead_names: Sequence[str] | None = None) -> Figure:
+    """The (L·N × L·N) CroPA mask, and the tokens one query token attends to on the L × N grid."""
+    from .attention import cropa_mask
+
+    names = list(lead_names or (LEAD_NAMES_8 if n_leads == 8 else [f"lead {i}" for i in range(n_leads)]))
+    lead = names.index(query_lead) if isinstance(query_lead, str) else int(query_lead)
+    mask = cropa_mask(n_leads, n_patches).numpy()
+    q = lead * n_patches + query_patch
+
+    fig = Figure(figsize=(13, 5.6))
+    ax_m, ax_g = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
+    ax_m.imshow(mask, cmap=ListedColormap([(0.97, 0.97, 0.97), PALETTE[0]]), vmin=0, vmax=1,
+                interpolation="nearest")
+    centres = [l * n_patches + (n_patches - 1) / 2 for l in range(n_leads)]
+    for axis in ("x", "y"):
+        getattr(ax_m, f"set_{axis}ticks")(centres, names, fontsize=8)
+    for b in range(1, n_leads):
+        ax_m.axhline(b * n_patches - 0.5, color=GREY, lw=0.5)
+        ax_m.axvline(b * n_patches - 0.5, color=GREY, lw=0.5)
+    ax_m.axhline(q, color=PALETTE[1], lw=1.2)
+    ax_m.set(xlabel="key token (lead-major: lead, then time patch)", ylabel="query token",
+             title=f"CroPA mask, {n_leads * n_patches} × {n_leads * n_patches} ({int(mask[q].sum())} keys per query)")
+    ax_m.legend(handles=[Patch(color=PALETTE[0], label="may attend"),
+                         Line2D([], [], color=PALETTE[1], label=f"query row {names[lead]}, patch {query_patch}")],
+                loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
+
+    grid = mask[q].reshape(n_leads, n_patches).astype(int)
+    grid[lead, query_patch] = 2
+    ax_g.imshow(grid, cmap=ListedColormap([(0.94, 0.94, 0.94), PALETTE[0], PALETTE[1]]), vmin=0, vmax=2,
+                aspect="auto", interpolation="nearest")
+    ax_g.set_yticks(range(n_leads), names)
+    ax_g.set_xticks(range(0, n_patches, 5))
+    ax_g.set_xticks(np.arange(-0.5, n_patches), minor=True)
+    ax_g.set_yticks(np.arange(-0.5, n_leads), minor=True)
+    ax_g.grid(which="minor", color="white", lw=0.6)
+    ax_g.tick_params(which="minor", length=0)
+    ax_g.set(xlabel="time patch index", ylabel="lead",
+             title=f"Keys of query token ({names[lead]}, patch {query_patch}): same lead or same time patch")
+    ax_g.legend(handles=[Patch(color=PALETTE[1], label="query token"),
+                         Patch(color=PALETTE[0], label="attended"),
+                         Patch(facecolor=(0.94, 0.94, 0.94), edgecolor=GREY, label="blocked (−∞ logit)")],
+                loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8)
+    fig.suptitle("Cross-Pattern Attention (CroPA)", fontweight="bold")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------- pre-training
+
+def _read_log(log: Path | str | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(log, pd.DataFrame):
+        return log
+    log = Path(log)
+    return pd.read_csv(log / "log.csv" if log.is_dir() else log)
+
+
+def plot_pretraining_curves(path: Path | str, logs: Mapping[str, Path | str | pd.DataFrame], smooth: int = 1,
+                            log_loss: bool = False, title: str = "Pre-training curves") -> Figure:
+    """Loss vs step (large panel), learning rate and EMA momentum (small panels) for several runs.
+
+    ``logs`` maps a run label to a run folder, its ``log.csv`` or the loaded DataFrame. With
+    ``smooth`` > 1 the raw loss is drawn faintly and its rolling mean over ``smooth`` steps on top.
+    """
+    fig = Figure(figsize=(9, 7))
+    ax_loss, ax_lr, ax_mom = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1, 1]})
+    for k, (label, log) in enumerate(logs.items()):
+        df, colour = _read_log(log), PALETTE[k % len(PALETTE)]
+        if smooth > 1:
+            ax_loss.plot(df["step"], df["loss"], color=colour, alpha=0.25, lw=0.8)
+            ax_loss.plot(df["step"], df["loss"].rolling(smooth, min_periods=1).mean(), color=colour, label=label)
+        else:
+            ax_loss.plot(df["step"], df["loss"], color=colour, label=label)
+        ax_lr.plot(df["step"], df["lr"], color=colour)
+        ax_mom.plot(df["step"], df["momentum"], color=colour)
+    ax_loss.set(ylabel="loss" + (f" (rolling mean, {smooth} steps)" if smooth > 1 else ""), title=title)
+    if log_loss:
+        ax_loss.set_yscale("log")
+    ax_lr.set_ylabel("learning rate")
+    ax_mom.set(ylabel="EMA momentum", xlabel="iteration (step)")
+    for ax in (ax_loss, ax_lr, ax_mom):
+        ax.grid(alpha=0.3)
+    if logs:
+        ax_loss.legend(title="run", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------- ROC
+
+def plot_roc_curves(path: Path | str, y_true: np.ndarray, scores: np.ndarray, class_names: Sequence[str],
+                    title: str = "ROC curves") -> Figure:
+    """Per-class ROC curves with AUC in the legend.
+
+    ``y_true`` (N, C) multi-hot (one curve per column) or (N,) class indices (one-vs-rest);
+    ``scores`` (N, C). Classes whose labels take a single value are listed as skipped.
+    """
+    from sklearn.metrics import auc, roc_curve
+
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    if y_true.ndim == 1:
+        y_true = (y_true[:, None] == np.arange(scores.shape[1])[None, :]).astype(int)
+    fig = Figure(figsize=(6.5, 6))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], ls="--", color=GREY, lw=1, label="chance (AUC 0.5)")
+    skipped = []
+    for c, name in enumerate(class_names):
+        y = y_true[:, c]
+        if np.unique(y).size < 2:
+            skipped.append(name)
+            ax.plot([], [], ls="none", label=f"{name}: skipped (only {'positives' if y.all() else 'negatives'})")
+            continue
+        fpr, tpr, _ = roc_curve(y, scores[:, c])
+        ax.plot(fpr, tpr, color=PALETTE[c % len(PALETTE)], lw=1.6, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    if skipped:
+        title += f"\n({len(skipped)} class{'es' if len(skipped) > 1 else ''} skipped: single label value)"
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", xlim=(-0.01, 1.01), ylim=(-0.01, 1.01),
+           title=title, aspect="equal")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------- embeddings
+
+def _single_labels(labels: np.ndarray, class_names: Sequence[str] | None) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        return labels.astype(str)
+    names = np.asarray(list(class_names), dtype=object)
+    n_pos = labels.astype(bool).sum(1)
+    out = np.where(n_pos > 1, "multiple", "none").astype(object)
+    single = n_pos == 1
+    out[single] = names[labels[single].astype(bool).argmax(1)]
+    return out.astype(str)
+
+
+def plot_embedding(path: Path | str, features: np.ndarray, labels: np.ndarray,
+                   class_names: Sequence[str] | None = None, title: str = "Embedding", method: str = "pca",
+                   seed: int = 0) -> Figure:
+    """2-D map (PCA or t-SNE) of ``features`` (N, D) coloured by label.
+
+    ``labels`` is (N,) strings, or (N, C) multi-hot with ``class_names``: a record with one label is
+    coloured by it, with several as "multiple", with none as "none". t-SNE perplexity is clipped to
+    (N − 1) / 3 for small N; below 5 samples PCA is used instead and the title says so. t-SNE runs
+    single-threaded (avoids OpenMP oversubscription stalls; ~25 s for 3000 points).
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    x = np.asarray(features, dtype=np.float64)
+    lab = _single_labels(labels, class_names)
+    n = len(x)
+    if method == "tsne" and n < 5:
+        method, title = "pca", f"{title}\n(t-SNE needs ≥ 5 samples; PCA shown for N = {n})"
+    if method == "tsne":
+        perplexity = float(min(30.0, max(1.0, (n - 1) / 3)))
+        with threadpool_limits(1):   # OpenMP/BLAS threads spin for seconds–minutes on a busy machine
+            xy = TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(x)
+        axis_names, subtitle = ("t-SNE 1", "t-SNE 2"), f"t-SNE, perplexity {perplexity:.3g}"
+    elif method == "pca":
+        k = min(2, n, x.shape[1])
+        pca = PCA(k, random_state=seed).fit(x)
+        xy = np.zeros((n, 2))
+        xy[:, :k] = pca.transform(x)
+        ev = list(pca.explained_variance_ratio_) + [0.0] * (2 - k)
+        axis_names = tuple(f"PC{i + 1} ({100 * e:.1f} % var.)" for i, e in enumerate(ev))
+        subtitle = "PCA"
+    else:
+        raise ValueError(f"method must be 'pca' or 'tsne', not {method!r}")
+
+    order = [c for c in (class_names or []) if c in set(lab)]
+    order += sorted(set(lab) - set(order) - {"multiple", "none"}) + [c for c in ("multiple", "none") if c in lab]
+    known = list(class_names or []) + sorted(set(lab) - set(class_names or []))   # stable colour per class
+    style = {"multiple": {"color": GREY, "marker": "s"}, "none": {"color": "black", "marker": "x"}}
+    fig = Figure(figsize=(7, 6))
+    ax = fig.subplots()
+    for name in order:
+        sel = lab == name
+        kw = style.get(name, {"color": PALETTE[known.index(name) % len(PALETTE)], "marker": "o"})
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=12 if n > 500 else 25, alpha=0.7, lw=1 if name == "none" else 0,
+                   label=f"{name} (n={int(sel.sum())})", **kw)
+    ax.set(xlabel=axis_names[0], ylabel=axis_names[1], title=f"{title} [{subtitle}, N = {n}]")
+    ax.grid(alpha=0.3)
+    ax.legend(title="label", fontsize=8, markerscale=1.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------- ours vs paper
+
+def _row_label(row: pd.Series) -> str:
+    parts = (row.get(c) for c in ("method", "dataset", "task", "metric", "setting"))
+    return " · ".join(str(p).strip() for p in parts if pd.notna(p) and str(p).strip())
+
+
+def _finite(x) -> bool:
+    try:
+        return bool(np.isfinite(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours vs paper") -> Figure:
+    """Grouped horizontal bars: ours (error bar from sd, else CI) beside the paper (± paper_sd) per row.
+
+    ``table`` has the columns of :data:`ecgjepa_core.report.COLUMNS` (missing optional columns are
+    fine). Rows without a paper value show only our bar.
+    """
+    table = table.reset_index(drop=True)
+    n = len(table)
+    fig = Figure(figsize=(9, 1.2 + 0.45 * max(n, 1)))
+    ax = fig.subplots()
+    h = 0.38
+    for i, row in table.iterrows():
+        ours = float(row["ours"])
+        err = None
+        if _finite(row.get("sd")):
+            err = float(row["sd"])
+        elif _finite(row.get("ci_low")) and _finite(row.get("ci_high")):
+            err = [[ours - float(row["ci_low"])], [float(row["ci_high"]) - ours]]
+        ax.barh(i - h / 2, ours, h, xerr=err, color=PALETTE[0], capsize=3, error_kw={"lw": 1},
+                label="ours" if i == 0 else None)
+        ax.text(ours + (np.max(err) if err is not None else 0), i - h / 2, f" {ours:.3f}", va="center", fontsize=7)
+        if _finite(row.get("paper")):
+            paper = float(row["paper"])
+            perr = float(row["paper_sd"]) if _finite(row.get("paper_sd")) else None
+            ax.barh(i + h / 2, paper, h, xerr=perr, color=PALETTE[1], capsize=3, error_kw={"lw": 1},
+                    label="paper" if "paper" not in ax.get_legend_handles_labels()[1] else None)
+            ax.text(paper + (perr or 0), i + h / 2, f" {paper:.3f}", va="center", fontsize=7)
+    ax.set_yticks(range(n), [_row_label(r) for _, r in table.iterrows()], fontsize=8)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set(xlabel="metric value (error bars: sd, or CI where no sd)", title=title)
+    ax.grid(axis="x", alpha=0.3)
+    if n:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,190 @@
+"""One reproduction study: a profile's data, its pretrained encoders and their frozen features.
+
+Every notebook opens a :class:`Study` with its papermill parameters and asks it for what it
+needs; pretraining runs are found again (same settings and data → same run folder) or resumed, so
+any notebook can run alone (``run_all.sh --only 05``) and a second run reuses the first's work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import datasets
+from .checkpoint import load_checkpoint
+from .ecg_features import ECG_FEATURES_VERSION, ecg_feature_table
+from .config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
+from .evaluation import extract_features, random_encoder
+from .model import Encoder
+from .paths import REPO_ROOT
+from .pretrain import PretrainConfig, PretrainResult, encoder_file, pretrain
+from .profiles import LEADS_8_OF_12, Profile, get_profile
+from .run import require_gpu_for
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One pretrained model of the study: the method (rb / mb) and what an ablation changes."""
+
+    method: str                      # "ECG-JEPA_rb" or "ECG-JEPA_mb" (the paper's names)
+    mask: MaskConfig
+    cropa: bool = True
+    n_leads: int = 8
+    synthetic: bool = True
+
+    @property
+    def key(self) -> str:
+        """Short stable name for folders and logs, e.g. ``rb``, ``mb-nocropa``, ``rb-0.3-0.4``."""
+        base = "rb" if self.method.endswith("rb") else "mb"
+        default = RANDOM_MASK if base == "rb" else MULTIBLOCK_MASK
+        parts = [base]
+        if self.mask != default:
+            parts.append(f"{self.mask.scale[0]:g}-{self.mask.scale[1]:g}")
+        if not self.cropa:
+            parts.append("nocropa")
+        if self.n_leads != 8:
+            parts.append(f"{self.n_leads}lead")
+        if not self.synthetic:
+            parts.append("realonly")
+        return "-".join(parts)
+
+    @property
+    def leads(self) -> tuple[int, ...]:
+        """Rows of the 12-lead caches this model reads."""
+        return LEADS_8_OF_12 if self.n_leads == 8 else tuple(range(12))
+
+
+RB = Variant("ECG-JEPA_rb", RANDOM_MASK)
+MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
+
+
+def masking_variant(kind: str, scale: tuple[float, float]) -> Variant:
+    """The Table 7 setting ``kind`` ("random" / "block") with mask ratio range ``scale``."""
+    base = RB if kind == "random" else MB
+    return replace(base, mask=replace(base.mask, scale=tuple(scale)))
+
+
+class Study:
+    """A profile plus the notebook parameters: where results go, seeds, optional overrides."""
+
+    def __init__(self, profile: str | Profile = "smoke", output_dir: str | Path | None = None, seed: int = 0,
+                 epochs: int | None = None, device: str = "auto", progress: bool = True):
+        self.profile = get_profile(profile) if isinstance(profile, str) else profile
+        require_gpu_for(self.profile.name)
+        self.output_dir = Path(output_dir or REPO_ROOT / "results" / self.profile.name)
+        self.figures_dir = self.output_dir / "figures"
+        self.seed = seed
+        self.epochs = epochs if epochs and epochs > 0 else self.profile.pretrain.epochs
+        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.progress = progress
+        self.runs_dir = Path(os.environ.get("ECGJEPA_RUNS", REPO_ROOT / "runs")) / self.profile.name
+        self._features: dict[tuple, np.ndarray] = {}
+        self._encoders: dict[str, Encoder] = {}
+
+    @property
+    def probe_seeds(self) -> tuple[int, ...]:
+        return tuple(self.seed + s for s in self.profile.evaluation.probe_seeds)
+
+    # data -----------------------------------------------------------------------------------
+    @cached_property
+    def ptbxl(self) -> datasets.LabelledSet:
+        return datasets.ptbxl(self.profile, progress=self.progress)
+
+    @cached_property
+    def cpsc(self) -> datasets.LabelledSet:
+        return datasets.cpsc(self.profile, progress=self.progress)
+
+    def corpus(self, variant: Variant):
+        """(dataset, per-source counts) the variant pretrains on."""
+        return datasets.pretraining_corpus(self.profile, variant.leads, variant.synthetic, progress=self.progress)
+
+    # pretraining ------------------------------------------------------------------------------
+    def model_config(self, variant: Variant):
+        return self.profile.model.replace(mask=variant.mask, cropa=variant.cropa, n_leads=variant.n_leads)
+
+    def pretrain_config(self, variant: Variant) -> PretrainConfig:
+        plan = self.profile.pretrain
+        rb = variant.mask.kind == "random"
+        return PretrainConfig(epochs=self.epochs, batch_size=plan.batch_rb if rb else plan.batch_mb,
+                              lr=plan.lr_rb if rb else plan.lr_mb, warmup_epochs=plan.warmup_epochs,
+                              precision=plan.precision, save_every=plan.save_every, seed=self.seed,
+                              device=self.device, progress=self.progress)
+
+    def run_dir(self, variant: Variant, corpus_fingerprint: str) -> Path:
+        """``runs/<profile>/<key>-<hash of model, optimisation and data>``."""
+        settings = {"model": self.model_config(variant).to_dict(),
+                    "pretrain": {k: v for k, v in asdict(self.pretrain_config(variant)).items()
+                                 if k not in ("save_every", "device", "progress", "num_workers")},
+                    "data": corpus_fingerprint}
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        return self.runs_dir / f"{variant.key}-{digest}"
+
+    def pretrained(self, variant: Variant) -> tuple[Path, PretrainResult | None]:
+        """The run folder of ``variant``, pretraining (or resuming) it first if it is not finished.
+
+        Returns (run folder, result of this call or None when the run was already complete).
+        """
+        corpus, counts = self.corpus(variant)
+        run_dir = self.run_dir(variant, _corpus_fingerprint(corpus, counts))
+        if (run_dir / encoder_file(self.epochs)).exists():
+            return run_dir, None
+        (run_dir.parent).mkdir(parents=True, exist_ok=True)
+        (run_dir.parent / f"{run_dir.name}.counts.json").write_text(counts.to_json(orient="records", indent=1))
+        return run_dir, pretrain(corpus, self.model_config(variant), self.pretrain_config(variant), run_dir)
+
+    def encoder(self, variant: Variant) -> Encoder:
+        """The final student encoder of ``variant`` (eval mode, drop path 0)."""
+        if variant.key not in self._encoders:
+            run_dir, _ = self.pretrained(variant)
+            enc, _ = load_checkpoint(run_dir / encoder_file(self.epochs), drop_path_rate=0.0)
+            self._encoders[variant.key] = enc.eval()
+        return self._encoders[variant.key]
+
+    def random_encoder(self, n_leads: int = 8) -> Encoder:
+        """The same architecture, randomly initialised with the study seed (the baseline)."""
+        return random_encoder(self.profile.model.replace(n_leads=n_leads), seed=self.seed)
+
+    def ecg_feature_labels(self) -> pd.DataFrame:
+        """Heart rate and QRS duration of every PTB-XL record (``ecg_features``), cached beside its cache."""
+        data = self.ptbxl
+        path = datasets.cache_dir(self.profile, self.profile.ptbxl) / f"ecg_features_v{ECG_FEATURES_VERSION}.csv"
+        if path.exists():
+            labels = pd.read_csv(path, dtype={"record_id": str})
+            if labels["record_id"].tolist() == data.records["record_id"].astype(str).tolist():
+                return labels
+        fs = self.profile.model.n_samples / 10.0
+        labels = ecg_feature_table(data.signals, data.records["record_id"].astype(str).tolist(), fs,
+                                   progress=self.progress)
+        labels.to_csv(path, index=False)
+        return labels
+
+    # features -----------------------------------------------------------------------------------
+    def features(self, name: str, encoder: Encoder, data: datasets.LabelledSet,
+                 leads: tuple[int, ...] | None = None) -> np.ndarray:
+        """(N, D) representations of every record of ``data`` (all model leads, or the model lead
+        positions ``leads``), computed once per (name, data, leads) in this kernel."""
+        key = (name, data.name, leads)
+        if key not in self._features:
+            n_leads = encoder.cfg.n_leads
+            rows = LEADS_8_OF_12 if n_leads == 8 else tuple(range(12))
+            x = data.x(np.arange(len(data.records)), rows)
+            self._features[key] = extract_features(encoder, x, leads=leads, device=self.device,
+                                                   progress=self.progress)
+        return self._features[key]
+
+
+def _corpus_fingerprint(corpus: datasets.SignalRows, counts) -> str:
+    """Identifies the pretraining data: sizes and which rows of which sources."""
+    h = hashlib.sha256(counts.drop(columns=["skipped_by_reason"]).to_json().encode())
+    for signals, rows in corpus.parts:
+        h.update(str(signals.shape).encode())
+        h.update(np.asarray(rows).tobytes())
+    return h.hexdigest()[:16]
