@@ -337,3 +337,21 @@ def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_ecg(path: Path | str, signal: np.ndarray, lead_names: Sequence[str], fs: float = 250.0,
+             patch_size: int = 50, title: str = "ECG") -> Figure:
+    """One record (L, T), one row per lead, with the 0.2 s patch boundaries the model tokenises."""
+    n_leads, n_samples = signal.shape
+    t = np.arange(n_samples) / fs
+    fig = Figure(figsize=(11, 1.0 + 0.9 * n_leads))
+    axes = fig.subplots(n_leads, 1, sharex=True, squeeze=False)[:, 0]
+    for ax, lead, name in zip(axes, signal, lead_names):
+        for edge in np.arange(0, n_samples + 1, patch_size) / fs:
+            ax.axvline(edge, color="0.85", lw=0.5, zorder=0)
+        ax.plot(t, lead, lw=0.7, color=sns.color_palette("colorblind")[0])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+        ax.set_yticks([])
+    axes[-1].set_xlabel(f"time (s); grey lines: patch boundaries every {patch_size} samples")
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -88,6 +88,11 @@ class Profile:
     requires_gpu: bool = False
     deviations: tuple[str, ...] = ()
 
+    @property
+    def table_note(self) -> str:
+        """The line every table of this profile carries: how this setting differs from the paper's."""
+        return f"Profile `{self.name}`: " + " ".join(self.deviations[:2]) + " All deviations: REPORT.md."
+
     def path(self, source: Source) -> Path:
         return self.data_root / source.path
 

@@ -108,3 +108,150 @@ def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[st
     path = results_dir / "REPORT.md"
     path.write_text("\n".join(parts))
     return path
+
+
+def _one(table: pd.DataFrame, where: dict) -> pd.Series | None:
+    rows = table
+    for k, v in where.items():
+        rows = rows[rows[k] == v]
+    return rows.iloc[0] if len(rows) == 1 else None
+
+
+def contrast_rows(table: pd.DataFrame, a: dict, b: dict, **where) -> str:
+    """One sentence comparing the row matching ``a`` + ``where`` with the row matching ``b`` + ``where``."""
+    ra, rb = _one(table, {**where, **a}), _one(table, {**where, **b})
+    name_a, name_b = ", ".join(map(str, a.values())), ", ".join(map(str, b.values()))
+    what = ", ".join(str(v) for v in where.values())
+    if ra is None or rb is None:
+        return f"{name_a} vs {name_b} ({what}): not both in this table."
+    if math.isnan(ra.ours) or math.isnan(rb.ours):
+        return f"{name_a} vs {name_b} ({what}): not computed at this scale."
+    cis = (ra.ci_low, ra.ci_high, rb.ci_low, rb.ci_high)
+    if any(math.isnan(c) for c in cis):
+        ci_text = "no bootstrap intervals"
+    elif ra.ci_low > rb.ci_high or rb.ci_low > ra.ci_high:
+        ci_text = "their 95 % bootstrap intervals do not overlap"
+    else:
+        ci_text = "their 95 % bootstrap intervals overlap"
+    return f"{name_a} {ra.ours:.3f} vs {name_b} {rb.ours:.3f} ({what}): difference {ra.ours - rb.ours:+.3f}; {ci_text}."
+
+
+def contrast(table: pd.DataFrame, method_a: str, method_b: str, **where) -> str:
+    """``contrast_rows`` for two methods."""
+    return contrast_rows(table, {"method": method_a}, {"method": method_b}, **where)
+
+
+def contrast_settings(table: pd.DataFrame, setting_a: str, setting_b: str, **where) -> str:
+    """``contrast_rows`` for two settings (e.g. "cropa=yes, linear, paper split" vs "cropa=no, …")."""
+    return contrast_rows(table, {"setting": setting_a}, {"setting": setting_b}, **where)
+
+
+def best_row(table: pd.DataFrame, metric: str, setting_contains: str = "") -> str:
+    """One sentence naming the row with the highest value of ``metric``."""
+    rows = table[(table["metric"] == metric) & table["setting"].str.contains(setting_contains, regex=False)]
+    rows = rows.dropna(subset=["ours"])
+    if rows.empty:
+        return f"No {metric} value to compare."
+    top = rows.loc[rows["ours"].idxmax()]
+    return (f"Highest {metric}: {top.method} with {top.setting} ({top.ours:.3f}); "
+            f"lowest {rows['ours'].min():.3f}, over {len(rows)} settings.")
+
+
+def paper_gap(table: pd.DataFrame) -> str:
+    """One sentence on how far our numbers are from the paper's, over the cells it reports."""
+    d = table["difference"].dropna()
+    if d.empty:
+        return "No cell of this table has a published counterpart."
+    return (f"Over the {len(d)} cells with a published value, ours − paper averages {d.mean():+.3f} "
+            f"(from {d.min():+.3f} to {d.max():+.3f}).")
+
+
+def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, title: str,
+                      notes: Iterable[str] = ()) -> tuple[Path, Path]:
+    """A table without paper counterparts (data counts, pretraining runs) as CSV + Markdown."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
+    df.to_csv(csv_path, index=False)
+    lines = [f"## {title}", ""] + [f"- {n}" for n in notes] + ([""] if notes else []) + [
+        df.to_markdown(index=False), ""]
+    md_path.write_text("\n".join(lines))
+    return csv_path, md_path
+
+
+def verdict(table: pd.DataFrame, a: dict, b: dict, **where) -> str:
+    """Whether the row ``a`` beats the row ``b`` here: "holds" (higher and the 95 % bootstrap intervals
+    do not overlap), "contradicted" (lower, no overlap), else "inconclusive"; with the numbers."""
+    ra, rb = _one(table, {**where, **a}), _one(table, {**where, **b})
+    if ra is None or rb is None or math.isnan(ra.ours) or math.isnan(rb.ours):
+        return "not measured"
+    if ra.ci_low > rb.ci_high:
+        return "holds"
+    if ra.ci_high < rb.ci_low:
+        return "contradicted"
+    return "inconclusive"
+
+
+# (claim, table file, row a, row b, shared filters): "a beats b".
+CLAIMS = (
+    ("Pretraining beats random initialisation (rb)", "table1_linear", {"method": "ECG-JEPA_rb"},
+     {"method": "Random init"}, {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
+    ("Pretraining beats random initialisation (mb)", "table1_linear", {"method": "ECG-JEPA_mb"},
+     {"method": "Random init"}, {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
+    ("Fine-tuned ECG-JEPA beats supervised training from scratch (rb)", "table2_finetune",
+     {"method": "ECG-JEPA_rb"}, {"method": "Supervised"},
+     {"dataset": "PTB-XL", "task": "multi-class", "metric": "AUC (one-vs-rest)", "setting": "paper split"}),
+    ("CroPA helps (rb, linear)", "table6_cropa", {"setting": "cropa=yes, linear, paper split"},
+     {"setting": "cropa=no, linear, paper split"}, {"method": "ECG-JEPA_rb", "metric": "AUC (one-vs-one)"}),
+    ("CroPA helps (mb, linear)", "table6_cropa", {"setting": "cropa=yes, linear, paper split"},
+     {"setting": "cropa=no, linear, paper split"}, {"method": "ECG-JEPA_mb", "metric": "AUC (one-vs-one)"}),
+    ("CroPA helps (rb, fine-tuned)", "table6_cropa", {"setting": "cropa=yes, finetune, paper split"},
+     {"setting": "cropa=no, finetune, paper split"}, {"method": "ECG-JEPA_rb", "metric": "AUC (one-vs-one)"}),
+    ("Multi-block masking beats random masking", "table1_linear", {"method": "ECG-JEPA_mb"},
+     {"method": "ECG-JEPA_rb"}, {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
+    ("Twelve leads add nothing over eight (the 12-lead model does not beat the 8-lead one)", "table8_leads",
+     {"setting": "12 leads, paper split"}, {"setting": "8 leads, paper split"}, {"metric": "AUC"}),
+    ("Adding synthetic ECGs to the real corpus helps", "table1_linear", {"method": "ECG-JEPA_rb"},
+     {"method": "ECG-JEPA_rb [rb-realonly]"},
+     {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
+)
+
+
+def claims_section(results_dir: Path | str) -> str:
+    """A Markdown list: each of the paper's claims, whether it holds in this run, and the numbers."""
+    results_dir = Path(results_dir)
+    lines = ["Verdicts compare 95 % bootstrap intervals over test records (first seed): *holds* when the "
+             "intervals do not overlap in the claimed direction, *contradicted* when they do not overlap the "
+             "other way, *inconclusive* otherwise.", ""]
+    for claim, name, a, b, where in CLAIMS:
+        path = results_dir / f"{name}.csv"
+        if not path.exists():
+            lines.append(f"- **{claim}**: not measured ({name} was not produced in this run).")
+            continue
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        table["setting"] = table["setting"].fillna("")
+        v = verdict(table, a, b, **where)
+        if "Twelve leads" in claim:  # the claim is that 12 leads do NOT beat 8
+            v = {"holds": "contradicted", "contradicted": "holds (8 leads better)",
+                 "inconclusive": "holds (no difference resolved)"}.get(v, v)
+        lines.append(f"- **{claim}**: {v}. {contrast_rows(table, a, b, **where)}")
+    return "\n".join(lines)
+
+
+TABLE_ORDER = ("data", "pretraining", "table1_linear", "table2_finetune", "table3_low_shot", "table4_reduced_leads",
+               "table5_ecg_features", "table6_cropa", "table7_masking", "table8_leads")
+
+
+def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
+    """What ran: profile, seed, pretraining runs and their total wall time (from ``pretraining.csv``)."""
+    results_dir = Path(results_dir)
+    text = (f"Profile `{profile_name}`, seed {seed}. Every number below was computed by this code in this run; "
+            "the paper's value stands beside it and `ours − paper` is their difference. `manifest.json` lists the "
+            "commit, package versions, parameters, data fingerprints, wall times and hardware.")
+    runs = results_dir / "pretraining.csv"
+    if runs.exists():
+        table = pd.read_csv(runs)
+        text += (f" Pretraining: {len(table)} runs shown in the pretraining table "
+                 f"({table['wall_seconds'].sum():.0f} s of training for those); ablation runs are listed in the "
+                 "protocol column of their tables.")
+    return text

@@ -33,13 +33,24 @@ class NotebookFailed(RuntimeError):
     """A notebook of the series raised; the message names it and the failing cell."""
 
 
+def _parse_value(text: str) -> Any:
+    """Papermill-style typing of a command-line value: int, float, bool, None, YAML list/dict, else str."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    words = {"true": True, "false": False, "none": None, "null": None}
+    if text.lower() in words:
+        return words[text.lower()]
+    if text[:1] in "[{":
+        return yaml.safe_load(text)
+    return text
+
+
 def parse_overrides(pairs: list[list[str]]) -> dict[str, Any]:
-    """``[["seed", "1"], ["lr", "1e-3"]]`` -> ``{"seed": 1, "lr": 0.001}`` (values parsed as YAML)."""
-    out = {}
-    for key, value in pairs:
-        parsed = yaml.safe_load(value)
-        out[key] = value if parsed is None and value.lower() not in ("null", "none", "~") else parsed
-    return out
+    """``[["seed", "1"], ["lr", "1e-3"]]`` -> ``{"seed": 1, "lr": 0.001}``."""
+    return {key: _parse_value(value) for key, value in pairs}
 
 
 def select_notebooks(only: str | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -69,6 +80,7 @@ def require_gpu_for(profile: str) -> None:
 
 def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> float:
     """Run one notebook with papermill; returns wall seconds; raises NotebookFailed naming the cell."""
+    import nbformat
     import papermill as pm
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -78,8 +90,12 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> float:
                             kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
                             log_output=False)
     except pm.PapermillExecutionError as err:
+        executed = nbformat.read(out_dir / notebook.name, as_version=4)
+        code = [c for c in executed.cells if c.cell_type == "code"]
+        failed = next((i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.get("outputs", []))), 0)
+        first_line = (code[failed].source.strip().splitlines() or [""])[0] if code else ""
         raise NotebookFailed(
-            f"{notebook.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+            f"{notebook.name} failed in code cell {failed + 1} of the executed copy (`{first_line}`): "
             f"{err.ename}: {err.evalue}. Executed copy: {out_dir / notebook.name}") from None
     return time.perf_counter() - start
 

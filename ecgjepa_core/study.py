@@ -20,7 +20,7 @@ import torch
 
 from . import datasets
 from .checkpoint import load_checkpoint
-from .ecg_features import ECG_FEATURES_VERSION, ecg_feature_table
+from .ecg_features import ECG_FEATURES_VERSION, ecg_feature_table, validate_on_ludb
 from .config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
 from .evaluation import extract_features, random_encoder
 from .model import Encoder
@@ -62,6 +62,7 @@ class Variant:
         return LEADS_8_OF_12 if self.n_leads == 8 else tuple(range(12))
 
 
+RUN_SUMMARY = "summary.json"
 RB = Variant("ECG-JEPA_rb", RANDOM_MASK)
 MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
 
@@ -87,6 +88,8 @@ class Study:
         self.progress = progress
         self.runs_dir = Path(os.environ.get("ECGJEPA_RUNS", REPO_ROOT / "runs")) / self.profile.name
         self._features: dict[tuple, np.ndarray] = {}
+        # (method, dataset, task, setting) -> {"scores": (y_test, scores)} of the first seed, for figures.
+        self.scores: dict[tuple, dict] = {}
         self._encoders: dict[str, Encoder] = {}
 
     @property
@@ -136,9 +139,59 @@ class Study:
         run_dir = self.run_dir(variant, _corpus_fingerprint(corpus, counts))
         if (run_dir / encoder_file(self.epochs)).exists():
             return run_dir, None
-        (run_dir.parent).mkdir(parents=True, exist_ok=True)
-        (run_dir.parent / f"{run_dir.name}.counts.json").write_text(counts.to_json(orient="records", indent=1))
-        return run_dir, pretrain(corpus, self.model_config(variant), self.pretrain_config(variant), run_dir)
+        result = pretrain(corpus, self.model_config(variant), self.pretrain_config(variant), run_dir)
+        done = json.loads((run_dir / RUN_SUMMARY).read_text()) if (run_dir / RUN_SUMMARY).exists() else {}
+        (run_dir / RUN_SUMMARY).write_text(json.dumps({
+            "variant": variant.key, "method": variant.method, "epochs": result.epochs, "steps": result.steps,
+            "final_loss": result.final_loss, "corpus_records": len(corpus),
+            "wall_seconds": round(done.get("wall_seconds", 0.0) + result.wall_time_s, 1),
+            "model": self.model_config(variant).to_dict(), "pretrain": asdict(self.pretrain_config(variant)),
+            "corpus": counts.to_dict(orient="records")}, indent=1, default=str))
+        return run_dir, result
+
+    def pretraining_summary(self, variants: list[Variant]) -> pd.DataFrame:
+        """One row per pretrained variant: size of its corpus, steps, final loss, wall time, run folder."""
+        rows = []
+        for variant in variants:
+            run_dir, _ = self.pretrained(variant)
+            info = json.loads((run_dir / RUN_SUMMARY).read_text())
+            cfg = self.model_config(variant)
+            rows.append({"variant": variant.key, "method": variant.method, "mask": f"{cfg.mask.kind} {cfg.mask.scale}",
+                         "cropa": cfg.cropa, "leads": cfg.n_leads,
+                         "model": f"{cfg.embed_dim} wide, {cfg.depth} blocks, {cfg.num_heads} heads; predictor "
+                                  f"{cfg.pred_embed_dim}/{cfg.pred_depth}/{cfg.pred_num_heads}",
+                         "corpus_records": info["corpus_records"], "epochs": info["epochs"], "steps": info["steps"],
+                         "final_loss": round(info["final_loss"], 4), "wall_seconds": info["wall_seconds"],
+                         "run": run_dir.name})
+        return pd.DataFrame(rows)
+
+    def data_summary(self) -> pd.DataFrame:
+        """Every source of the profile prepared; records found / prepared / used, skips by reason.
+
+        Also writes each cache's fingerprints to ``<output_dir>/data/<source>.json`` for the manifest.
+        """
+        out = self.output_dir / "data"
+        out.mkdir(parents=True, exist_ok=True)
+        _, counts = self.corpus(RB)
+        counts.insert(1, "role", "pretraining")
+        rows = counts.to_dict(orient="records")
+        for data, source in ((self.ptbxl, self.profile.ptbxl), (self.cpsc, self.profile.cpsc)):
+            info = datasets.prepare(self.profile, source, progress=False).info
+            c = info["counts"]
+            rows.append({"source": source.name, "role": f"downstream ({data.name})", "records_found": c["index"],
+                         "prepared": c["kept"], "used_for_pretraining": 0, "skipped": c["skipped"],
+                         "skipped_by_reason": c["skipped_by_reason"],
+                         "recipe_fingerprint": info["recipe_fingerprint"],
+                         "source_fingerprint": info["source_fingerprint"]})
+        table = pd.DataFrame(rows)
+        for row in rows:
+            (out / f"{row['source']}.json").write_text(json.dumps(row, indent=1, default=str))
+        return table
+
+    def ludb_validation(self) -> dict:
+        """The label delineator's own error against LUDB's cardiologists (records at 250 Hz)."""
+        _, summary = validate_on_ludb(self.profile.path(self.profile.ludb) / "data", fs=250)
+        return summary
 
     def encoder(self, variant: Variant) -> Encoder:
         """The final student encoder of ``variant`` (eval mode, drop path 0)."""

@@ -80,8 +80,12 @@ def _aggregate(per_seed: list[dict[str, float]], ci: dict, kind: str, n_runs: in
 
 
 def pooled_runs(run_fold: Callable[[Fold, Callable, int], tuple[np.ndarray, np.ndarray]], data: LabelledSet,
-                evaluation: Evaluation, kind: str, seeds: Sequence[int], n_boot: int) -> dict[str, dict]:
-    """Run ``run_fold(fold, labels, seed) -> (y_test, scores)`` over folds and seeds; pool folds per seed."""
+                evaluation: Evaluation, kind: str, seeds: Sequence[int], n_boot: int,
+                keep: dict | None = None) -> dict[str, dict]:
+    """Run ``run_fold(fold, labels, seed) -> (y_test, scores)`` over folds and seeds; pool folds per seed.
+
+    ``keep`` (a dict) receives the first seed's pooled ``(y_test, scores)`` under key ``"scores"``.
+    """
     per_seed, ci = [], {}
     for i, seed in enumerate(seeds):
         ys, scores = [], []
@@ -93,6 +97,8 @@ def pooled_runs(run_fold: Callable[[Fold, Callable, int], tuple[np.ndarray, np.n
         y, s = np.concatenate(ys), np.concatenate(scores)
         per_seed.append(evaluate_scores(TASK[kind], y, s))
         if i == 0:
+            if keep is not None:
+                keep["scores"] = (y, s)
             ci = bootstrap_cis(TASK[kind], y, s, n_boot, seed, names=tuple(METRICS[kind]))
     return _aggregate(per_seed, ci, kind, len(seeds))
 
@@ -108,7 +114,8 @@ def probe_rows(study: Study, method: str, features: np.ndarray, data: LabelledSe
             res = linear_probe(features[fold.train], labels(fold.train), features[fold.test], labels(fold.test),
                                TASK[kind], recipe=plan.probe_recipe, seed=seed, n_boot=0, n_classes=n_classes)
             return res.y_test, res.test_scores
-        cells = pooled_runs(run, data, ev, kind, study.probe_seeds, plan.bootstrap)
+        kept = study.scores.setdefault((method, data.name, kind, ", ".join(p for p in (extra_setting, ev.label) if p)), {})
+        cells = pooled_runs(run, data, ev, kind, study.probe_seeds, plan.bootstrap, keep=kept)
         protocol = (f"linear probe ({plan.probe_recipe} recipe, last epoch), {len(study.probe_seeds)} seeds; "
                     f"{ev.description}; {encoder_desc}")
         setting = ", ".join(p for p in (extra_setting, ev.label) if p)
@@ -149,7 +156,8 @@ def finetune_rows(study: Study, method: str, make_result: Callable, data: Labell
         def run(fold, labels, seed):
             res = make_result(fold, labels, seed, select)
             return res.y_test, res.test_scores
-        cells = pooled_runs(run, data, ev, kind, (study.seed,), plan.bootstrap)
+        kept = study.scores.setdefault((method, data.name, kind, ", ".join(p for p in (setting_prefix, ev.label) if p)), {})
+        cells = pooled_runs(run, data, ev, kind, (study.seed,), plan.bootstrap, keep=kept)
         rule = "epoch chosen on the validation fold" if select == "val" else "last epoch"
         protocol = f"{desc}; {rule}; 1 seed; {ev.description}"
         setting = ", ".join(p for p in (setting_prefix, ev.label) if p)

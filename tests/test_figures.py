@@ -105,3 +105,11 @@ def test_ours_vs_paper(tmp_path):
     assert labels == ["ECG-JEPA_mb · PTB-XL · all · AUC", "ECG-JEPA_rb · PTB-XL · form · AUC · linear",
                       "ECG-JEPA_rb · CPSC · F1"]
     assert len(fig.axes[0].patches) == 5                   # 3 ours + 2 paper bars
+
+
+def test_plot_ecg_writes_png(tmp_path):
+    from ecgjepa_core.figures import plot_ecg
+
+    path = tmp_path / "ecg.png"
+    plot_ecg(path, np.random.default_rng(0).normal(size=(8, 2500)), ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"])
+    assert path.stat().st_size > 1000

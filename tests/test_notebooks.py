@@ -1,0 +1,46 @@
+"""The notebook series: paired, parameterised, clean, thin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from ecgjepa_core.run import NOTEBOOK_DIR
+
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+PARAMETERS = {"profile", "output_dir", "seed", "epochs"}
+
+
+def test_series_is_complete():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(11)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_paired_with_its_py_and_clean(path: Path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["jupytext"]["formats"] == "ipynb,py:percent"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert not any(c.get("outputs") for c in code), "outputs committed"
+    paired = jupytext.read(path.with_suffix(".py"))
+    assert [("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).strip() for c in nb["cells"]] == \
+        [c.source.strip() for c in paired.cells], "the .ipynb and its .py differ: run jupytext --sync"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_parameters_cell_is_typed(path: Path):
+    import papermill as pm
+
+    params = pm.inspect_notebook(str(path))
+    assert set(params) == PARAMETERS
+    assert params["profile"]["inferred_type_name"] == "str" and params["seed"]["inferred_type_name"] == "int"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_stay_thin(path: Path):
+    code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    lines = sum(len("".join(c["source"]).splitlines()) for c in code)
+    assert lines <= 45, f"{path.name}: {lines} lines of code; move logic into ecgjepa_core"
+    assert not any("def " in "".join(c["source"]) for c in code), "functions belong in ecgjepa_core"

@@ -1,0 +1,64 @@
+"""run_all.sh's runner: parameters, selection, the GPU guard, failures named with their cell."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from ecgjepa_core import run
+
+
+def test_overrides_are_parsed_as_yaml():
+    assert run.parse_overrides([["seed", "1"], ["lr", "1e-3"], ["profile", "smoke"], ["flag", "true"]]) == \
+        {"seed": 1, "lr": 0.001, "profile": "smoke", "flag": True}
+
+
+def test_select_notebooks(tmp_path):
+    for name in ("00_data.ipynb", "01_pretrain.ipynb", "02_table1.ipynb", "notes.ipynb"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in run.select_notebooks(None, tmp_path)] == ["00_data.ipynb", "01_pretrain.ipynb",
+                                                                        "02_table1.ipynb"]
+    assert [p.name for p in run.select_notebooks("2,00", tmp_path)] == ["00_data.ipynb", "02_table1.ipynb"]
+    with pytest.raises(SystemExit, match="no notebook numbered"):
+        run.select_notebooks("07", tmp_path)
+
+
+def test_paper_profile_refuses_without_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit, match="needs one CUDA GPU"):
+        run.require_gpu_for("paper")
+    run.require_gpu_for("smoke")
+
+
+def _notebook(path, *cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x: int = 0", metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failure_names_notebook_and_cell(tmp_path):
+    _notebook(tmp_path / "05_bad.ipynb", "y = 1", "raise ValueError('broken input')")
+    with pytest.raises(run.NotebookFailed, match=r"05_bad\.ipynb failed in code cell 4 of the executed copy \(`raise ValueError.*ValueError: broken input"):
+        run.execute(tmp_path / "05_bad.ipynb", tmp_path / "out", {"x": 1})
+    assert (tmp_path / "out" / "05_bad.ipynb").exists()
+
+
+def test_parameters_reach_the_notebook(tmp_path):
+    _notebook(tmp_path / "00_ok.ipynb", "open('x.txt', 'w').write(str(x))")
+    run.execute(tmp_path / "00_ok.ipynb", tmp_path / "out", {"x": 41})
+    assert (tmp_path / "x.txt").read_text() == "41"
+
+
+def test_manifest(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "ptbxl.json").write_text(json.dumps({"source_fingerprint": "abc"}))
+    path = run.write_manifest(tmp_path, "smoke", {"seed": 1}, [{"notebook": "00_x.ipynb", "status": "ok", "seconds": 2.0}])
+    m = json.loads(path.read_text())
+    assert m["parameters"] == {"seed": 1} and m["data"]["ptbxl"]["source_fingerprint"] == "abc"
+    assert m["packages"]["torch"] and m["hardware"]["cores"] >= 1 and m["wall_seconds"] == 2.0
