@@ -130,7 +130,7 @@ class LabelledSet:
 
     def x(self, rows: np.ndarray, leads: Sequence[int] = LEADS_8_OF_12) -> np.ndarray:
         """(n, L, T) float32 for ``rows`` with the chosen leads."""
-        return np.asarray(self.signals[np.sort(rows)][:, list(leads)], dtype=np.float32)[np.argsort(np.argsort(rows))]
+        return np.asarray(self.signals[rows][:, list(leads)], dtype=np.float32)
 
     def single_label(self, rows: np.ndarray) -> np.ndarray:
         """The subset of ``rows`` with exactly one class (the multi-class task, §2.7.7)."""

@@ -93,6 +93,12 @@ class Study:
         self._encoders: dict[str, Encoder] = {}
 
     @property
+    def model_text(self) -> str:
+        """The encoder size in words, for every table's protocol column."""
+        m = self.profile.model
+        return f"encoder {m.embed_dim} wide, {m.depth} blocks, {m.num_heads} heads"
+
+    @property
     def probe_seeds(self) -> tuple[int, ...]:
         return tuple(self.seed + s for s in self.profile.evaluation.probe_seeds)
 

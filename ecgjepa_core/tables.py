@@ -126,10 +126,11 @@ def probe_rows(study: Study, method: str, features: np.ndarray, data: LabelledSe
 
 
 def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = True):
+    """(method, feature key, encoder, description) for each variant, plus the random-init baseline."""
     out = [(v.method if v in (RB, MB) else f"{v.method} [{v.key}]", v.key, study.encoder(v),
-            f"pretrained {study.epochs} epochs ({v.key})") for v in variants]
+            f"{study.model_text}, pretrained {study.epochs} epochs ({v.key})") for v in variants]
     if random_init:
-        out.append(("Random init", "random", study.random_encoder(), "randomly initialised encoder"))
+        out.append(("Random init", "random", study.random_encoder(), f"{study.model_text}, randomly initialised"))
     return out
 
 
@@ -188,10 +189,12 @@ def table2_finetune(study: Study) -> pd.DataFrame:
     for data in (study.ptbxl, study.cpsc):
         for variant in (RB, MB):
             rows += finetune_rows(study, variant.method, _finetune_maker(study, data, MC, study.encoder(variant)),
-                                  data, MC, f"fine-tuned (code recipe: 0.67-40 Hz filters, RandAugment), "
-                                            f"from {study.epochs}-epoch pretraining")
+                                  data, MC, f"{study.model_text}, fine-tuned (code recipe: 0.67-40 Hz filters, "
+                                            f"RandAugment), from {study.epochs}-epoch pretraining")
+        rows += finetune_rows(study, "Random init", _finetune_maker(study, data, MC, study.random_encoder()), data, MC,
+                              f"{study.model_text}, randomly initialised, fine-tuned with the same recipe")
         rows += finetune_rows(study, "Supervised", _finetune_maker(study, data, MC, scratch_epochs=plan.supervised_epochs),
-                              data, MC, f"same encoder trained from scratch, {plan.supervised_epochs} epochs")
+                              data, MC, f"{study.model_text} trained from scratch, {plan.supervised_epochs} epochs")
     return compare_with_paper("finetune", rows)
 
 
@@ -282,7 +285,7 @@ def table6_cropa(study: Study) -> pd.DataFrame:
             enc = study.encoder(variant)
             tag = "yes" if cropa else "no"
             feats = study.features(variant.key, enc, study.ptbxl)
-            rows += probe_rows(study, base.method, feats, study.ptbxl, MC, f"pretrained {study.epochs} epochs, "
+            rows += probe_rows(study, base.method, feats, study.ptbxl, MC, f"{study.model_text}, pretrained {study.epochs} epochs, "
                                f"CroPA {tag}", extra_setting=f"cropa={tag}, linear",
                                paper_key={"setting": f"cropa={tag}, linear", "epochs": 100})
             rows += finetune_rows(study, base.method, _finetune_maker(study, study.ptbxl, MC, enc), study.ptbxl, MC,
@@ -306,7 +309,7 @@ def table7_masking(study: Study) -> pd.DataFrame:
         freq = 1 if kind == "random" else variant.mask.n_blocks
         setting = f"ratio=({_ratio_text(kind, scale[0])}, {_ratio_text(kind, scale[1])}), freq={freq}"
         feats = study.features(variant.key, study.encoder(variant), study.ptbxl)
-        rows += probe_rows(study, variant.method, feats, study.ptbxl, ML, f"pretrained {study.epochs} epochs",
+        rows += probe_rows(study, variant.method, feats, study.ptbxl, ML, f"{study.model_text}, pretrained {study.epochs} epochs",
                            extra_setting=setting, paper_key={"setting": setting})
     return compare_with_paper("masking", rows)
 
@@ -317,6 +320,6 @@ def table8_leads(study: Study) -> pd.DataFrame:
     for variant in (RB, Variant(RB.method, RB.mask, n_leads=12)):
         name = f"{variant.n_leads} leads"
         feats = study.features(variant.key, study.encoder(variant), study.ptbxl)
-        rows += probe_rows(study, variant.method, feats, study.ptbxl, ML, f"pretrained {study.epochs} epochs, "
+        rows += probe_rows(study, variant.method, feats, study.ptbxl, ML, f"{study.model_text}, pretrained {study.epochs} epochs, "
                            f"{name}", extra_setting=name, paper_key={"setting": name})
     return compare_with_paper("leads_8_vs_12", rows)

@@ -1,0 +1,78 @@
+"""Profile data and study plumbing: no test or validation record is pretrained on; verdicts are honest."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecgjepa_core import datasets
+from ecgjepa_core.profiles import get_profile
+from ecgjepa_core.report import claims_section, verdict
+from ecgjepa_core.study import MB, RB, Study, Variant, masking_variant
+
+
+@pytest.fixture
+def smoke(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECGJEPA_CACHE", str(tmp_path / "cache"))
+    return get_profile("smoke")
+
+
+def test_pretraining_never_sees_ptbxl_folds_9_and_10(smoke):
+    source = smoke.pretrain_sources[0]
+    cache = datasets.prepare(smoke, source, progress=False)
+    rows = datasets.pretrain_rows(smoke, source, cache)
+    folds = cache.records["strat_fold"].to_numpy()
+    assert len(rows) > 0 and set(folds[rows]) <= set(range(1, 9))
+    assert set(np.flatnonzero(folds >= 9)).isdisjoint(rows)
+
+
+def test_corpus_counts_every_source_and_reads_8_leads(smoke):
+    corpus, counts = datasets.pretraining_corpus(smoke, include_synthetic=False, progress=False)
+    assert list(counts["source"]) == [s.name for s in smoke.pretrain_sources]
+    assert len(corpus) == counts["used_for_pretraining"].sum()
+    assert corpus[len(corpus) - 1].shape == (8, 2500)
+    assert counts.set_index("source").loc["code15", "skipped_by_reason"] == {"too_short": 3}
+
+
+def test_labelled_sets_and_splits(smoke):
+    ptbxl, cpsc = datasets.ptbxl(smoke, progress=False), datasets.cpsc(smoke, progress=False)
+    assert ptbxl.classes == ("CD", "HYP", "MI", "NORM", "STTC") and ptbxl.y.shape == (30, 5)
+    split = datasets.ptbxl_splits(smoke, ptbxl)["standard"]
+    assert set(ptbxl.records.set_index("record_id").loc[list(split.val), "strat_fold"]) == {9}
+    rows = np.array([4, 0, 7])
+    np.testing.assert_array_equal(ptbxl.x(rows)[1], ptbxl.signals[0][[0, 1, 6, 7, 8, 9, 10, 11]].astype(np.float32))
+    folds = datasets.cpsc_splits(smoke, cpsc)
+    assert len(folds) == 2 and "stratified 2-fold" in folds[0].description  # no g7 in the sample
+    assert cpsc.class_names[6] == "NSR" and cpsc.y.sum(0).min() >= 1
+
+
+def test_variant_keys_are_distinct():
+    keys = {RB.key, MB.key, Variant(RB.method, RB.mask, cropa=False).key, Variant(RB.method, RB.mask, n_leads=12).key,
+            masking_variant("random", (0.3, 0.4)).key, Variant(RB.method, RB.mask, synthetic=False).key}
+    assert len(keys) == 6 and RB.key == "rb" and masking_variant("block", (0.175, 0.225)).key == "mb"
+
+
+def test_paper_profile_refuses_without_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit, match="CUDA"):
+        Study("paper")
+
+
+def _table(a_ci, b_ci):
+    return pd.DataFrame([dict(method="A", metric="AUC", setting="", ours=sum(a_ci) / 2, ci_low=a_ci[0], ci_high=a_ci[1]),
+                         dict(method="B", metric="AUC", setting="", ours=sum(b_ci) / 2, ci_low=b_ci[0], ci_high=b_ci[1])])
+
+
+@pytest.mark.parametrize("a,b,expected", [((0.8, 0.9), (0.6, 0.7), "holds"), ((0.6, 0.7), (0.8, 0.9), "contradicted"),
+                                          ((0.6, 0.85), (0.8, 0.9), "inconclusive")])
+def test_verdict_follows_the_intervals(a, b, expected):
+    assert verdict(_table(a, b), {"method": "A"}, {"method": "B"}, metric="AUC") == expected
+
+
+def test_claims_say_when_a_table_is_missing(tmp_path):
+    text = claims_section(tmp_path)
+    assert "not measured (table1_linear was not produced in this run)" in text
