@@ -21,12 +21,14 @@ fi
 echo "[setup] environment in $venv (torch: $torch_spec)" >&2
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+# This workplace's pip configuration names local indexes that may be absent; pip warns about each.
+quiet_missing_index() { grep -v "is ignored: it is neither a file nor a directory" >&2 || true; }
 extra=()
 [ -n "${TORCH_INDEX_URL:-}" ] && extra=(--index-url "$TORCH_INDEX_URL")
 # torch first and alone: installing the package before it would resolve "torch>=2.3" to the
 # newest build with several GB of CUDA wheels.
-"${pip[@]}" "${extra[@]}" "$torch_spec"
-"${pip[@]}" -e "$repo[dev]"
+"${pip[@]}" "${extra[@]}" "$torch_spec" 2> >(quiet_missing_index)
+"${pip[@]}" -e "$repo[dev]" 2> >(quiet_missing_index)
 "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 echo "$want" > "$stamp"
 echo "[setup] done" >&2
