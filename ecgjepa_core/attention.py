@@ -76,7 +76,7 @@ class Attention(nn.Module):
     (S = L·Q), ``None`` gives full attention (predictor, or encoders with CroPA off).
     """
 
-    def __init__(self, dim: int, num_heads: int, impl: str = "sdpa"):
+    def __init__(self, dim: int, num_heads: int, impl: str = "factorised"):
         super().__init__()
         self.num_heads = num_heads
         self.impl = impl

@@ -65,7 +65,7 @@ class ModelConfig:
     patch_size: int = 50
     drop_path_rate: float = 0.1
     init_std: float = 0.02
-    attention: AttentionImpl = "sdpa"
+    attention: AttentionImpl = "factorised"
     cropa: bool = True
     teacher_drop_path: bool = True
     mask: MaskConfig = field(default_factory=lambda: RANDOM_MASK)

@@ -127,10 +127,37 @@ def adamw_param_groups(model: ECGJEPA, weight_decay: float) -> list[dict[str, An
 
 
 def make_optimizer(model: ECGJEPA, cfg: PretrainConfig, device: torch.device) -> torch.optim.AdamW:
-    """AdamW over :func:`adamw_param_groups`; fused kernel on CUDA, multi-tensor (foreach) elsewhere."""
-    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    """AdamW over :func:`adamw_param_groups` with the fused kernel (CUDA and CPU).
+
+    On CPU, ``foreach`` falls back to a loop over tensors: one AdamW step over the paper model's
+    96 M parameters took 0.30 s with the default loop, 0.39 s foreach and 0.083 s fused (2 cores).
+    """
     return torch.optim.AdamW(adamw_param_groups(model, cfg.weight_decay), lr=cfg.lr_min, betas=cfg.betas,
-                             weight_decay=cfg.weight_decay, **fast)
+                             weight_decay=cfg.weight_decay, fused=True)
+
+
+def fast_precision(device: torch.device) -> Precision:
+    """``bf16`` where the hardware multiplies bf16 natively (CUDA with bf16, CPUs with AVX512-BF16/AMX),
+    else ``fp32``. On CPUs without it, bf16 matmuls are emulated and far slower than fp32 (AVX2 EPYC:
+    ~8 vs ~80 GFLOP/s), so autocast there would slow training down."""
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+
+
+def train_step(trainer: torch.nn.Module, model: ECGJEPA, optimizer: torch.optim.Optimizer,
+               scaler: torch.amp.GradScaler, amp: contextlib.AbstractContextManager, x: torch.Tensor,
+               mask: torch.Tensor, momentum: float) -> torch.Tensor:
+    """One iteration after the learning rate is set: forward under ``amp``, backward, optimiser step
+    (through ``scaler``), EMA teacher update. ``trainer`` is ``model`` or its DDP wrapper. Returns the loss."""
+    with amp:
+        loss = trainer(x, mask)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)  # skipped by the scaler on inf/NaN gradients (fp16)
+    scaler.update()
+    model.update_teacher(momentum)  # also after a skipped step, as the authors do
+    return loss
 
 
 def autocast_for(precision: Precision, device: torch.device) -> contextlib.AbstractContextManager:
@@ -319,14 +346,8 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
                     group["lr"] = lr
                 x = _signal(batch).to(device, torch.float32, non_blocking=True)
                 mask = model.sample_mask(mask_gen)
-                with amp:
-                    loss = trainer(x, mask)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)  # skipped by the scaler on inf/NaN gradients (fp16)
-                scaler.update()
                 momentum = schedule.momentum(step)
-                model.update_teacher(momentum)  # also after a skipped step, as the authors do
+                loss = train_step(trainer, model, optimizer, scaler, amp, x, mask, momentum)
 
                 last_loss, n_samples = _global_mean(loss, x.shape[0], world)
                 now = time.perf_counter()

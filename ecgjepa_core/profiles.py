@@ -145,7 +145,7 @@ def cpu_study() -> Profile:
         synthetic=2000,
         model=ModelConfig(embed_dim=128, depth=4, num_heads=4, pred_embed_dim=64, pred_depth=2, pred_num_heads=4,
                           drop_path_rate=0.1, attention="factorised"),
-        pretrain=PretrainPlan(epochs=30, batch_rb=64, batch_mb=64, lr_rb=5e-4, lr_mb=5e-4, warmup_epochs=3, precision="bf16"),
+        pretrain=PretrainPlan(epochs=30, batch_rb=64, batch_mb=64, lr_rb=5e-4, lr_mb=5e-4, warmup_epochs=3),
         evaluation=EvalPlan(finetune_epochs=10, supervised_epochs=30),
         deviations=_STUDY_DEVIATIONS,
     )
