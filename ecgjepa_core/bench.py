@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from .config import ModelConfig
+from .data.cache import CachedECGDataset, build_cache
+from .data.preprocess import PAPER_RECIPE
+from .data.ptbxl import PtbxlReader
 from .evaluation.features import extract_features
 from .masking import sample_time_mask
 from .model import ECGJEPA, ema_momentum
+from .paths import SAMPLE_DIR, shared_dir
 from .pretrain import PretrainConfig, adamw_param_groups, autocast_for, fast_precision, make_optimizer, train_step
 
 FP32_TOL = 1e-5
@@ -254,11 +259,43 @@ def measure_features(cfg: ModelConfig, path: BenchPath, device: torch.device, n:
             "gflop_per_sample": flops / n / 1e9, "gflops_achieved": flops / seconds / 1e9}
 
 
+# ---------------------------------------------------------------- the data side
+
+
+def default_ptbxl_dir() -> Path:
+    """The real PTB-XL records in ../shared/data where present, else the shipped sample."""
+    shared = shared_dir() / "data" / "ptbxl"
+    return shared if shared.is_dir() else SAMPLE_DIR / "ptbxl"
+
+
+def measure_data(ptbxl_dir: Path, repeats: int) -> dict[str, Any]:
+    """Prepared-cache build from WFDB (read + FFT resample, 500 Hz -> 2500 samples) in records/s with 1
+    and 2 workers (best of ``repeats``), and a DataLoader over the cache in samples/s (batch 64)."""
+    reader = PtbxlReader(ptbxl_dir)
+    n = len(reader.index())
+    out: dict[str, Any] = {"ptbxl_dir": str(ptbxl_dir), "records": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in (1, 2):
+            best = min(_timed(lambda: build_cache(reader, PAPER_RECIPE, Path(tmp) / f"c{workers}", workers=workers,
+                                                  progress=False)) for _ in range(repeats))
+            out[f"cache_build_records_per_s_{workers}_workers"] = n / best
+        loader = torch.utils.data.DataLoader(CachedECGDataset(Path(tmp) / "c1"), batch_size=64, shuffle=True)
+        seconds = _timed(lambda: [None for _ in range(20) for _ in loader])
+        out["loader_samples_per_s"] = 20 * n / seconds
+    return out
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 # ---------------------------------------------------------------- the run
 
 
 def run(quick: bool = False, repeats: int = 3, warmup: int = 1, max_batch: int = 32, ram_fraction: float = 0.5,
-        bf16_check: bool = False, configs: list[str] | None = None) -> dict[str, Any]:
+        bf16_check: bool = False, configs: list[str] | None = None, data_dir: Path | None = None) -> dict[str, Any]:
     device = torch.device("cpu")
     torch.set_num_threads(os.cpu_count() or 1)
     chosen = QUICK_CONFIGS if quick else CONFIGS
@@ -325,6 +362,7 @@ def run(quick: bool = False, repeats: int = 3, warmup: int = 1, max_batch: int =
             / result["machine"][peak_key],
         }
         result["configs"][cname] = entry
+    result["data"] = measure_data(SAMPLE_DIR / "ptbxl" if quick else data_dir or default_ptbxl_dir(), max(1, repeats))
     result["machine"]["load_average_end"] = os.getloadavg()
     return result
 
@@ -363,6 +401,12 @@ def table(result: dict[str, Any]) -> str:
                      f"{', measured at ' + str(lb['measured']) + ' (--max-batch)' if lb['capped_by_max_batch'] else ''}; "
                      f"default path at {e['ratios']['default_fraction_of_its_precision_peak']:.0%} of its "
                      f"precision's matmul peak")
+    if "data" in result:
+        d = result["data"]
+        lines.append(f"data: prepared cache from {d['records']} PTB-XL WFDB records ({d['ptbxl_dir']}): "
+                     f"{d['cache_build_records_per_s_1_workers']:.0f} records/s with 1 worker, "
+                     f"{d['cache_build_records_per_s_2_workers']:.0f} with 2; DataLoader over the cache "
+                     f"{d['loader_samples_per_s']:.0f} samples/s (batch 64, main process)")
     return "\n".join(lines)
 
 
@@ -376,9 +420,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ram-fraction", type=float, default=0.5, help="memory budget for the large batch")
     ap.add_argument("--bf16-check", action="store_true", help="also check bf16 agreement when fp32 is the default")
     ap.add_argument("--config", action="append", choices=sorted(CONFIGS), help="only these configurations")
+    ap.add_argument("--data-dir", type=Path, help="PTB-XL folder for the data-side measurement "
+                                                  "(default: ../shared/data/ptbxl, else the shipped sample)")
     args = ap.parse_args(argv)
     result = run(args.quick, args.repeats, args.warmup, args.max_batch, args.ram_fraction, args.bf16_check,
-                 args.config)
+                 args.config, args.data_dir)
     print(table(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -69,3 +69,6 @@ def _cropa_only_on_reference(build):
     def model(cfg, path, state=None):
         return build(cfg.replace(cropa=path.attention == "reference"), path, state)
     return model
+    data = result["data"]
+    assert data["records"] == 10 and data["ptbxl_dir"].endswith("data/sample/ptbxl")
+    assert min(data["cache_build_records_per_s_1_workers"], data["loader_samples_per_s"]) > 0
