@@ -31,12 +31,10 @@ import neurokit2 as nk
 import numpy as np
 import pandas as pd
 import scipy.signal
-import wfdb
 
 from ecgjepa_core.metrics import mae_sd
 
 ECG_FEATURES_VERSION = 1  # bump when the labels change, so that cached label tables are recomputed
-LUDB_LEADS = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6")
 QRS_THRESHOLD = 0.15  # fraction of the velocity rise above baseline that counts as QRS
 QRS_OFFSET_MS = 12.0  # mean annotated − measured width on odd LUDB records (250 Hz)
 QRS_WINDOW_MS = (120, 150)  # search window before / after the R peak
@@ -145,25 +143,22 @@ def _failed(reason: str) -> ECGFeatures:
     return ECGFeatures(float("nan"), float("nan"), 0, reason)
 
 
-def ludb_reference(record: Path) -> tuple[float, float]:
-    """Cardiologists' heart rate (bpm) and QRS duration (ms) of one LUDB record (path without extension).
+def ludb_reference(annotations: dict[str, pd.DataFrame], fs: float) -> tuple[float, float]:
+    """Cardiologists' heart rate (bpm) and QRS duration (ms) from one LUDB record's annotations
+    (``LudbReader.annotations``: lead -> rows of wave, onset, peak, offset in samples at ``fs``).
 
-    Heart rate: 60,000 / mean RR of the annotated R peaks ('N') of lead II (the lead with most
+    Heart rate: 60,000 / mean RR of the annotated QRS peaks of lead II (the lead with most
     annotated peaks if lead II has fewer than two). QRS: for each lead-II beat, the median over
     leads of the annotated QRS onsets and of the offsets (beats matched within 100 ms; leads or
     beats lacking an onset or offset are left out), width = offset − onset; mean over beats.
     This is a global multi-lead width, like the one ``ecg_features`` measures.
     """
-    fs, peaks, complexes = None, {}, []
-    for lead in LUDB_LEADS:
-        ann = wfdb.rdann(str(record), lead)
-        fs, sym, at = ann.fs, ann.symbol, ann.sample
-        peaks[lead] = np.array([at[k] for k, s in enumerate(sym) if s == "N"])
-        complexes += [(at[k - 1], at[k], at[k + 1]) for k in range(1, len(sym) - 1)
-                      if sym[k] == "N" and sym[k - 1] == "(" and sym[k + 1] == ")"]
-    beats = peaks["ii"] if len(peaks["ii"]) >= 2 else max(peaks.values(), key=len)
+    qrs = {lead: waves[waves["wave"] == "QRS"] for lead, waves in annotations.items()}
+    peaks = {lead: rows["peak"].to_numpy(dtype=float) for lead, rows in qrs.items()}
+    beats = peaks["II"] if len(peaks["II"]) >= 2 else max(peaks.values(), key=len)
     heart_rate = 60.0 * fs / np.mean(np.diff(beats))
-    complexes = np.array(complexes).reshape(-1, 3)
+    complexes = pd.concat(qrs.values()).dropna(subset=["onset", "offset"])[["onset", "peak", "offset"]]
+    complexes = complexes.to_numpy(dtype=float).reshape(-1, 3)
     widths = []
     for r in beats:
         same_beat = complexes[np.abs(complexes[:, 1] - r) < 0.1 * fs]
@@ -202,26 +197,25 @@ def ecg_feature_table(signals: np.ndarray, record_ids: list[str], fs: float, wor
     return table
 
 
-def validate_on_ludb(ludb_dir: Path, fs: float = 250, records: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
+def validate_on_ludb(ludb_root: Path, fs: float = 250, records: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """``ecg_features`` against LUDB's annotations, on 12-lead records resampled (FFT) to ``fs``.
 
-    ``ludb_dir`` holds ``N.hea/.dat`` and the per-lead annotation files (LUDB's ``data/``);
-    ``records`` defaults to all of them. Returns one row per record (reference, measured,
-    reason) and a summary: MAE ± sd for each feature over the records where it was measured,
-    the failure counts, and the QRS error on even record numbers (not used to fit
-    ``QRS_OFFSET_MS``).
+    ``ludb_root`` is the LUDB release folder (``ludb.csv`` and ``data/``); ``records`` defaults to
+    all of them. Returns one row per record (reference, measured, reason) and a summary: MAE ± sd
+    for each feature over the records where it was measured, the failure counts, and the QRS error
+    on even record numbers (not used to fit ``QRS_OFFSET_MS``).
     """
-    ludb_dir = Path(ludb_dir)
-    if records is None:
-        records = sorted((p.stem for p in ludb_dir.glob("*.hea")), key=int)
+    from .data.ludb import FS as LUDB_FS, LudbReader
+
+    reader = LudbReader(ludb_root)
     rows = []
-    for name in records:
-        rec = wfdb.rdrecord(str(ludb_dir / name))
-        signal = rec.p_signal.T
-        if fs != rec.fs:
-            signal = scipy.signal.resample(signal, round(signal.shape[1] * fs / rec.fs), axis=1)
+    for name in records or reader.index()["record_id"].tolist():
+        record = reader.read(name)
+        signal = record.signal.astype(np.float64)
+        if fs != LUDB_FS:
+            signal = scipy.signal.resample(signal, round(signal.shape[1] * fs / LUDB_FS), axis=1)
         got = ecg_features(signal, fs)
-        ref_hr, ref_qrs = ludb_reference(ludb_dir / name)
+        ref_hr, ref_qrs = ludb_reference(record.meta["annotations"], LUDB_FS)
         rows.append(dict(record=name, ref_heart_rate=ref_hr, heart_rate=got.heart_rate,
                          ref_qrs=ref_qrs, qrs_duration=got.qrs_duration, n_beats=got.n_beats, reason=got.reason))
     table = pd.DataFrame(rows)
@@ -241,8 +235,9 @@ if __name__ == "__main__":
 
     from ecgjepa_core.paths import shared_dir
 
-    # python -m ecgjepa_core.ecg_features [LUDB data dir]: the delineator's own error on LUDB.
-    table, summary = validate_on_ludb(Path(sys.argv[1]) if len(sys.argv) > 1 else shared_dir() / "data" / "ludb" / "data")
+    # python -m ecgjepa_core.ecg_features [LUDB folder]: the delineator's own error on LUDB.
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else shared_dir() / "data" / "ludb"
+    table, summary = validate_on_ludb(root)
     for key, value in summary.items():
         print(f"{key}: {value}")
     print(table[table["reason"] != ""].to_string(index=False))

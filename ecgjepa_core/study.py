@@ -196,7 +196,7 @@ class Study:
 
     def ludb_validation(self) -> dict:
         """The label delineator's own error against LUDB's cardiologists (records at 250 Hz)."""
-        _, summary = validate_on_ludb(self.profile.path(self.profile.ludb) / "data", fs=250)
+        _, summary = validate_on_ludb(self.profile.path(self.profile.ludb), fs=250)
         return summary
 
     def encoder(self, variant: Variant) -> Encoder:

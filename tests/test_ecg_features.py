@@ -5,6 +5,7 @@ import pytest
 import scipy.signal
 import wfdb
 
+from ecgjepa_core.data.ludb import LudbReader
 from ecgjepa_core.ecg_features import ecg_features, ludb_reference, validate_on_ludb
 
 # Measured on all 200 LUDB records at 250 Hz: heart-rate error < 1 bpm on 91 % of the measured
@@ -16,12 +17,12 @@ RECORDS = ["1", "2", "3", "17"]
 
 @pytest.fixture(scope="module")
 def ludb(shared_data):
-    return shared_data / "ludb" / "data"
+    return shared_data / "ludb"
 
 
 def _signal(ludb, name, fs=500):
     """LUDB record ``name`` in mV, (12, T), resampled (FFT) to ``fs``."""
-    x = wfdb.rdrecord(str(ludb / name)).p_signal.T
+    x = wfdb.rdrecord(str(ludb / "data" / name)).p_signal.T
     return x if fs == 500 else scipy.signal.resample(x, x.shape[1] * fs // 500, axis=1)
 
 
@@ -37,7 +38,7 @@ def test_matches_cardiologist_annotations(ludb):
 
 @pytest.mark.shared
 def test_reference_of_record_1_by_hand(ludb):
-    hr, qrs = ludb_reference(ludb / "1")
+    hr, qrs = ludb_reference(LudbReader(ludb).annotations("1"), 500)
     # Record 1 is a sinus bradycardia (header); its first lead-II complex spans 644-682 at 500 Hz.
     assert 40 < hr < 50
     assert 70 < qrs < 90
