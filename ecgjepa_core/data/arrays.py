@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal, standard_lead_rows
+from .records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal, read_metadata_csv,
+                      standard_lead_rows)
 
 _FS_IN_NAME = re.compile(r"_(\d+(?:\.\d+)?)hz\.npy$", re.IGNORECASE)
 
@@ -75,17 +76,8 @@ class ArraysReader:
             self._array = array
         return self._array
 
-    def _read_csv(self, name: str) -> pd.DataFrame:
-        path = self.root / name
-        try:
-            return pd.read_csv(path)
-        except FileNotFoundError:
-            raise DatasetError(path, f"{name} not found") from None
-        except Exception as err:
-            raise DatasetError(path, f"unreadable CSV: {err}") from None
-
     def index(self) -> pd.DataFrame:
-        records, n_rows = self._read_csv("records.csv"), len(self._signals())
+        records, n_rows = read_metadata_csv(self.root / "records.csv"), len(self._signals())
         if len(records) != n_rows:
             raise DatasetError(self.root / "records.csv", f"{len(records)} rows but the signals array has {n_rows}")
         records.insert(0, "row", np.arange(n_rows))
@@ -94,7 +86,7 @@ class ArraysReader:
             raise DatasetError(self.root / "records.csv", "repeated ecg_id values")
         records.insert(0, "record_id", ids)
         if (self.root / "statements.csv").is_file():
-            statements = self._read_csv("statements.csv")
+            statements = read_metadata_csv(self.root / "statements.csv")
             if "ecg_id" not in statements or "ecg_id" not in records:
                 raise DatasetError(self.root / "statements.csv", "statements.csv and records.csv need an ecg_id column")
             statements = statements.set_index("ecg_id").add_prefix("scp_").reset_index()

@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal
+from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal, read_metadata_csv
 
 FS = 400.0
 MODES = ("paper", "strip_padding")
@@ -91,15 +91,7 @@ class Code15Reader:
         return pd.DataFrame({"exam_id": exam_id[rows], "h5_file": path.name, "h5_row": rows})
 
     def _exams_csv(self) -> pd.DataFrame:
-        path = self.root / "exams.csv"
-        if not path.is_file():
-            raise DatasetError(path, "exams.csv not found")
-        try:
-            table = pd.read_csv(path)
-        except Exception as err:
-            raise DatasetError(path, f"unreadable CSV: {err}") from None
-        if "exam_id" not in table.columns:
-            raise DatasetError(path, f"no exam_id column (columns {list(table.columns)})")
+        table = read_metadata_csv(self.root / "exams.csv", ["exam_id"])
         return table.drop_duplicates("exam_id")
 
     def index(self) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .records import DatasetError
+from .records import DatasetError, read_metadata_csv
 
 PTBXL_SUPERCLASSES: tuple[str, ...] = ("CD", "HYP", "MI", "NORM", "STTC")
 PTBXL_TASKS: tuple[str, ...] = ("superdiagnostic", "subdiagnostic", "diagnostic", "form", "rhythm", "all")
@@ -90,16 +90,8 @@ def ptbxl_multi_hot(scp_codes: Iterable[dict[str, float]], statements: pd.DataFr
 
 def read_scp_statements(path: Path) -> pd.DataFrame:
     """``scp_statements.csv`` indexed by code; DatasetError if missing or without the needed columns."""
-    if not path.is_file():
-        raise DatasetError(path, "scp_statements.csv not found")
-    try:
-        table = pd.read_csv(path, index_col=0)
-    except Exception as err:
-        raise DatasetError(path, f"unreadable CSV: {err}") from None
-    needed = {"diagnostic", "form", "rhythm", "diagnostic_class", "diagnostic_subclass"}
-    if missing := needed - set(table.columns):
-        raise DatasetError(path, f"missing columns {sorted(missing)}")
-    return table
+    return read_metadata_csv(path, ["diagnostic", "form", "rhythm", "diagnostic_class", "diagnostic_subclass"],
+                             index_col=0)
 
 
 def cpsc_multi_hot(codes: Iterable[str]) -> np.ndarray:

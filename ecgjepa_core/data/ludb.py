@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import wfdb
 
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError
+from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, read_metadata_csv
 from .wfdb_io import header_fields, header_path, read_wfdb_physical
 
 FS = 500.0
@@ -53,17 +53,9 @@ class LudbReader:
         self.root = Path(root)
 
     def index(self) -> pd.DataFrame:
-        path = self.root / "ludb.csv"
         if not (self.root / "data").is_dir():
             raise DatasetError(self.root / "data", "LUDB data folder not found")
-        if not path.is_file():
-            raise DatasetError(path, "ludb.csv not found")
-        try:
-            table = pd.read_csv(path, dtype=str)
-        except Exception as err:
-            raise DatasetError(path, f"unreadable CSV: {err}") from None
-        if "ID" not in table.columns:
-            raise DatasetError(path, f"no ID column (columns {list(table.columns)})")
+        table = read_metadata_csv(self.root / "ludb.csv", ["ID"], dtype=str)
         table = table.apply(lambda column: column.str.strip())
         table.insert(0, "record_id", table.pop("ID"))
         present = [header_path(self.root / "data" / rid).is_file() for rid in table["record_id"]]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .labels import PTBXL_TASKS, parse_scp_codes, ptbxl_classes, ptbxl_multi_hot, read_scp_statements
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError
+from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, read_metadata_csv
 from .wfdb_io import header_path, read_wfdb_physical
 
 _FILENAME_COLUMN = {500: "filename_hr", 100: "filename_lr"}
@@ -46,15 +46,7 @@ class PtbxlReader:
         path = self.root / "ptbxl_database.csv"
         if not self.root.is_dir():
             raise DatasetError(self.root, "PTB-XL folder not found")
-        if not path.is_file():
-            raise DatasetError(path, "ptbxl_database.csv not found")
-        try:
-            table = pd.read_csv(path)
-        except Exception as err:
-            raise DatasetError(path, f"unreadable CSV: {err}") from None
-        needed = set(_METADATA) | {"scp_codes", _FILENAME_COLUMN[self.sampling_rate]}
-        if missing := needed - set(table.columns):
-            raise DatasetError(path, f"missing columns {sorted(missing)}")
+        table = read_metadata_csv(path, [*_METADATA, "scp_codes", _FILENAME_COLUMN[self.sampling_rate]])
         if table["ecg_id"].isna().any() or table["ecg_id"].duplicated().any():
             raise DatasetError(path, "ecg_id column has empty or repeated values")
         table["scp_codes"] = [

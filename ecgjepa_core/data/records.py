@@ -15,11 +15,13 @@ Readers are picklable (they hold only paths and options) so that a process pool 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 STANDARD_12_LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
@@ -46,6 +48,20 @@ class DatasetError(RuntimeError):
     def __init__(self, path: Path | str, problem: str):
         self.path, self.problem = Path(path), problem
         super().__init__(f"{path}: {problem}")
+
+
+def read_metadata_csv(path: Path, required: Iterable[str] = (), **read_csv_kwargs) -> pd.DataFrame:
+    """A dataset's metadata CSV; DatasetError naming the file if it is missing, unreadable or lacks
+    any of the ``required`` columns."""
+    if not path.is_file():
+        raise DatasetError(path, f"{path.name} not found")
+    try:
+        table = pd.read_csv(path, **read_csv_kwargs)
+    except Exception as err:
+        raise DatasetError(path, f"unreadable CSV: {err}") from None
+    if missing := set(required) - set(table.columns):
+        raise DatasetError(path, f"missing columns {sorted(missing)} (columns {list(table.columns)})")
+    return table
 
 
 class RecordError(ValueError):
