@@ -11,6 +11,7 @@ scores. Cross-validated datasets pool the out-of-fold test scores of all folds b
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import pandas as pd
 from .datasets import LabelledSet, cpsc_splits, ptbxl_splits
 from .evaluation import (feature_regression, finetune, linear_probe, low_shot_probe, low_shot_size,
                          supervised_from_scratch)
+from .evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
 from .evaluation.scoring import bootstrap_cis, evaluate_scores
 from .report import compare_with_paper
 from .study import MB, RB, Study, Variant, masking_variant
@@ -147,11 +149,17 @@ def table1_linear(study: Study) -> pd.DataFrame:
 
 
 def finetune_rows(study: Study, method: str, make_result: Callable, data: LabelledSet, kind: str,
-                  desc: str, paper_key: dict | None = None, setting_prefix: str = "") -> list[dict]:
-    """Fine-tuning rows; the standard split selects the epoch on its validation fold."""
+                  desc: str, paper_key: dict | None = None, setting_prefix: str = "",
+                  only: tuple[str, ...] | None = None) -> list[dict]:
+    """Fine-tuning rows; the standard split selects the epoch on its validation fold.
+
+    ``only``: evaluation labels to run (e.g. ``("paper split",)``); default all.
+    """
     plan = study.profile.evaluation
     rows = []
     for ev in evaluations(study, data):
+        if only is not None and ev.label not in only:
+            continue
         select = "val" if all(len(f.val) for f in ev.folds) else "last"
 
         def run(fold, labels, seed):
@@ -160,12 +168,18 @@ def finetune_rows(study: Study, method: str, make_result: Callable, data: Labell
         kept = study.scores.setdefault((method, data.name, kind, ", ".join(p for p in (setting_prefix, ev.label) if p)), {})
         cells = pooled_runs(run, data, ev, kind, (study.seed,), plan.bootstrap, keep=kept)
         rule = "epoch chosen on the validation fold" if select == "val" else "last epoch"
-        protocol = f"{desc}; {rule}; 1 seed; {ev.description}"
+        protocol = f"{desc}; batch {plan.finetune_batch}; {rule}; 1 seed; {ev.description}"
         setting = ", ".join(p for p in (setting_prefix, ev.label) if p)
         rows += [dict(method=method, dataset=data.name, task=kind, metric=label, setting=setting, **cell,
                       protocol=protocol, paper_key={"setting": "", "metric": label.split(" (")[0], **(paper_key or {})})
                  for label, cell in cells.items()]
     return rows
+
+
+def finetune_recipe_of(study: Study) -> FinetuneRecipe:
+    """The authors' fine-tuning recipe with the profile's epochs and batch size."""
+    plan = study.profile.evaluation
+    return dataclasses.replace(FINETUNE_CODE, epochs=plan.finetune_epochs, batch_size=plan.finetune_batch)
 
 
 def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None, scratch_epochs: int | None = None):
@@ -175,7 +189,7 @@ def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None, sc
         val = dict(val_x=data.x(fold.val), val_y=labels(fold.val)) if select == "val" else {}
         args = (data.x(fold.train), labels(fold.train), data.x(fold.test), labels(fold.test))
         common = dict(task=TASK[kind], select=select, seed=seed, n_boot=0, n_classes=len(data.classes),
-                      device=study.device, progress=study.progress, **val)
+                      device=study.device, progress=study.progress, recipe=finetune_recipe_of(study), **val)
         if scratch_epochs is not None:
             return supervised_from_scratch(study.profile.model, *args, epochs=scratch_epochs, **common)
         return finetune(encoder, *args, **common)
@@ -185,16 +199,18 @@ def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None, sc
 def table2_finetune(study: Study) -> pd.DataFrame:
     """Fine-tuning, multi-class, PTB-XL and CPSC (P-B Table 2), with the supervised baseline."""
     plan = study.profile.evaluation
+    tuned = f"{study.model_text}, fine-tuned {plan.finetune_epochs} epochs (code recipe: 0.67-40 Hz filters, RandAugment)"
     rows = []
     for data in (study.ptbxl, study.cpsc):
         for variant in (RB, MB):
-            rows += finetune_rows(study, variant.method, _finetune_maker(study, data, MC, study.encoder(variant)),
-                                  data, MC, f"{study.model_text}, fine-tuned (code recipe: 0.67-40 Hz filters, "
-                                            f"RandAugment), from {study.epochs}-epoch pretraining")
-        rows += finetune_rows(study, "Random init", _finetune_maker(study, data, MC, study.random_encoder()), data, MC,
-                              f"{study.model_text}, randomly initialised, fine-tuned with the same recipe")
-        rows += finetune_rows(study, "Supervised", _finetune_maker(study, data, MC, scratch_epochs=plan.supervised_epochs),
-                              data, MC, f"{study.model_text} trained from scratch, {plan.supervised_epochs} epochs")
+            make = _finetune_maker(study, data, MC, study.encoder(variant))
+            rows += finetune_rows(study, variant.method, make, data, MC,
+                                  f"{tuned}, from {study.epochs}-epoch pretraining")
+        make = _finetune_maker(study, data, MC, study.random_encoder())
+        rows += finetune_rows(study, "Random init", make, data, MC, f"{tuned}, from random initialisation")
+        make = _finetune_maker(study, data, MC, scratch_epochs=plan.supervised_epochs)
+        rows += finetune_rows(study, "Supervised", make, data, MC,
+                              f"{study.model_text} trained from scratch, {plan.supervised_epochs} epochs")
     return compare_with_paper("finetune", rows)
 
 
@@ -289,8 +305,10 @@ def table6_cropa(study: Study) -> pd.DataFrame:
                                f"CroPA {tag}", extra_setting=f"cropa={tag}, linear",
                                paper_key={"setting": f"cropa={tag}, linear", "epochs": 100})
             rows += finetune_rows(study, base.method, _finetune_maker(study, study.ptbxl, MC, enc), study.ptbxl, MC,
-                                  f"fine-tuned (code recipe), CroPA {tag}", setting_prefix=f"cropa={tag}, finetune",
-                                  paper_key={"setting": f"cropa={tag}, finetune", "epochs": 100})
+                                  f"fine-tuned {study.profile.evaluation.finetune_epochs} epochs (code recipe), "
+                                  f"CroPA {tag}", setting_prefix=f"cropa={tag}, finetune",
+                                  paper_key={"setting": f"cropa={tag}, finetune", "epochs": 100},
+                                  only=study.profile.evaluation.ablation_finetune_on)
     table = compare_with_paper("cropa_ablation", rows)
     return table[table["metric"].str.startswith("AUC")].reset_index(drop=True)
 
