@@ -254,3 +254,10 @@ def test_random_encoder_is_seeded_without_touching_the_global_rng():
     assert torch.equal(a.patch_embed.weight, b.patch_embed.weight)
     assert not torch.equal(a.patch_embed.weight, c.patch_embed.weight)
     assert a.cfg.drop_path_rate == 0.0 and not a.training and isinstance(a, Encoder)
+
+
+def test_probe_refuses_an_empty_training_set():
+    from ecgjepa_core.evaluation import linear_probe
+
+    with pytest.raises(ValueError, match="needs training and test records, got 0 and 2"):
+        linear_probe(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros((2, 4)), np.array([[0, 1], [1, 0]]), "multilabel")

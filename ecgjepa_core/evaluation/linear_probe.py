@@ -92,6 +92,8 @@ def linear_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, t
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     check_task(task, train_y)
     check_task(task, test_y)
+    if len(train_y) == 0 or len(test_y) == 0:
+        raise ValueError(f"linear_probe needs training and test records, got {len(train_y)} and {len(test_y)}")
     gen = torch.Generator().manual_seed(seed)
     n_out = n_classes or n_outputs(task, train_y, test_y, *([val_y] if val_y is not None else []))
     xs = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in
