@@ -3,7 +3,7 @@
 Modules: ``config`` (dataclasses and profiles), ``positional`` (sin-cos tables),
 ``attention`` (CroPA and its implementations), ``masking`` (time masks), ``model``
 (encoder, predictor, objective, EMA), ``checkpoint`` (our format and the authors'),
-``data`` (readers, preprocessing, cache, download), ``schedules`` (lr and EMA per iteration),
+``data`` (readers, preprocessing, cache, download), ``schedules`` (lr and EMA per iteration), ``precision`` (autocast per device),
 ``pretrain`` (training loop, resume, DDP), ``synthetic`` (deepfake-ecg generator).
 """
 

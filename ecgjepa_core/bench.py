@@ -14,7 +14,7 @@ For the paper configuration (METHOD_SPEC §15) and the cpu-study model it measur
 Paths. ``reference``: dense scores with the CroPA mask as −inf and an explicit softmax, float32,
 AdamW with PyTorch's default (per-tensor loop) implementation: how the authors compute.
 ``default``: what the package uses by default: ``ModelConfig().attention``,
-:func:`~ecgjepa_core.pretrain.fast_precision`, :func:`~ecgjepa_core.pretrain.make_optimizer` and the
+:func:`~ecgjepa_core.precision.fast_precision`, :func:`~ecgjepa_core.pretrain.make_optimizer` and the
 same :func:`~ecgjepa_core.pretrain.train_step` that :func:`pretrain` runs.
 
 Before timing, the same run asserts that both paths compute the same loss (before and after one
@@ -52,7 +52,8 @@ from .evaluation.features import extract_features
 from .masking import sample_time_mask
 from .model import ECGJEPA, ema_momentum
 from .paths import SAMPLE_DIR, shared_dir
-from .pretrain import PretrainConfig, adamw_param_groups, autocast_for, fast_precision, make_optimizer, train_step
+from .precision import autocast_for, fast_precision
+from .pretrain import PretrainConfig, adamw_param_groups, make_optimizer, train_step
 
 FP32_TOL = 1e-5
 # bf16 keeps 8 mantissa bits (unit roundoff 2^-9 ≈ 2e-3 per rounding); through 12 blocks of sums of

@@ -38,7 +38,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -50,9 +50,9 @@ from tqdm.auto import tqdm
 from .checkpoint import atomic_save, save_checkpoint
 from .config import ModelConfig
 from .model import ECGJEPA
+from .precision import Precision, autocast_for
 from .schedules import PretrainSchedule
 
-Precision = Literal["fp32", "bf16", "fp16"]
 
 CHECKPOINT, LOG = "checkpoint.pt", "log.csv"
 STATE_FORMAT = "ecgjepa-pretrain/1"
@@ -136,15 +136,6 @@ def make_optimizer(model: ECGJEPA, cfg: PretrainConfig, device: torch.device) ->
                              weight_decay=cfg.weight_decay, fused=True)
 
 
-def fast_precision(device: torch.device) -> Precision:
-    """``bf16`` where the hardware multiplies bf16 natively (CUDA with bf16, CPUs with AVX512-BF16/AMX),
-    else ``fp32``. On CPUs without it, bf16 matmuls are emulated and far slower than fp32 (AVX2 EPYC:
-    ~8 vs ~80 GFLOP/s), so autocast there would slow training down."""
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
-
-
 def train_step(trainer: torch.nn.Module, model: ECGJEPA, optimizer: torch.optim.Optimizer,
                scaler: torch.amp.GradScaler, amp: contextlib.AbstractContextManager, x: torch.Tensor,
                mask: torch.Tensor, momentum: float) -> torch.Tensor:
@@ -158,24 +149,6 @@ def train_step(trainer: torch.nn.Module, model: ECGJEPA, optimizer: torch.optim.
     scaler.update()
     model.update_teacher(momentum)  # also after a skipped step, as the authors do
     return loss
-
-
-def autocast_for(precision: Precision, device: torch.device) -> contextlib.AbstractContextManager:
-    """Context manager for the whole forward (teacher included): fp32 none, bf16/fp16 autocast.
-
-    fp16 (the authors' setting) needs CUDA and a GradScaler; bf16 runs on CPU and on GPUs that
-    support it. Unsupported combinations raise at once with what to use instead.
-    """
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    if precision == "fp16":
-        if device.type != "cuda":
-            raise ValueError(f"precision fp16 (autocast + GradScaler) needs a CUDA device, got {device}; "
-                             "use bf16 or fp32")
-        return torch.autocast("cuda", dtype=torch.float16)
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ValueError(f"{torch.cuda.get_device_name(device)} does not support bf16; use fp16 or fp32")
-    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:

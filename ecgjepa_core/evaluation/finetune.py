@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
-from contextlib import nullcontext
-from typing import Literal
 
 import numpy as np
 import torch
@@ -21,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..model import DropPath, Encoder
+from ..precision import Precision, autocast_for
 from .augment import augment_batch
 from .filters import bandpass
 from .linear_probe import default_init_linear
@@ -28,7 +27,6 @@ from .recipes import FinetuneRecipe, finetune_recipe
 from .scoring import (ClassificationResult, EpochEval, Selection, Task, build_result, check_task, evaluate_scores,
                       loss_fn, n_outputs, scores_from_logits)
 
-Precision = Literal["fp32", "bf16", "fp16"]
 
 
 class Classifier(nn.Module):
@@ -50,14 +48,6 @@ def without_drop_path(encoder: Encoder) -> Encoder:
         if isinstance(m, DropPath):
             m.p = 0.0
     return encoder
-
-
-def autocast_for(precision: Precision, device: torch.device):
-    if precision == "fp32":
-        return nullcontext()
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError("fp16 autocast with loss scaling needs CUDA; use bf16 or fp32 on CPU")
-    return torch.autocast(device.type, dtype=torch.float16 if precision == "fp16" else torch.bfloat16)
 
 
 @torch.no_grad()

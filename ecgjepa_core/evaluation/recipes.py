@@ -18,6 +18,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from ..schedules import warmup_cosine_lr
+
 
 @dataclass(frozen=True)
 class TimmCosine:
@@ -27,12 +29,8 @@ class TimmCosine:
     lr_min: float
 
     def value(self, t: int, total_iters: int) -> float:
-        """timm's ``_get_lr(t)`` for one cycle of ``total_iters`` iterations."""
-        if t < self.warmup_iters:
-            return self.warmup_lr + t * (self.base_lr - self.warmup_lr) / self.warmup_iters
-        if t >= total_iters:
-            return self.lr_min
-        return self.lr_min + 0.5 * (self.base_lr - self.lr_min) * (1 + math.cos(math.pi * t / total_iters))
+        """timm's ``_get_lr(t)`` for one cycle of ``total_iters`` iterations (the pretraining formula)."""
+        return warmup_cosine_lr(t, self.base_lr, self.warmup_iters, total_iters, self.lr_min, self.warmup_lr)
 
     def lr_at(self, step: int, iters_per_epoch: int, epochs: int) -> float:
         return self.value(max(step - 1, 0), iters_per_epoch * epochs)
