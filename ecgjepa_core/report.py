@@ -8,6 +8,7 @@ paper's value and the difference are looked up here, never typed in.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -122,7 +123,7 @@ def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[st
     return path
 
 
-def _one(table: pd.DataFrame, where: dict) -> pd.Series | None:
+def one_row(table: pd.DataFrame, where: dict) -> pd.Series | None:
     rows = table
     for k, v in where.items():
         rows = rows[rows[k] == v]
@@ -131,7 +132,7 @@ def _one(table: pd.DataFrame, where: dict) -> pd.Series | None:
 
 def contrast_rows(table: pd.DataFrame, a: dict, b: dict, **where) -> str:
     """One sentence comparing the row matching ``a`` + ``where`` with the row matching ``b`` + ``where``."""
-    ra, rb = _one(table, {**where, **a}), _one(table, {**where, **b})
+    ra, rb = one_row(table, {**where, **a}), one_row(table, {**where, **b})
     name_a, name_b = ", ".join(map(str, a.values())), ", ".join(map(str, b.values()))
     what = ", ".join(str(v) for v in where.values())
     if ra is None or rb is None:
@@ -178,82 +179,34 @@ def paper_gap(table: pd.DataFrame) -> str:
             f"(from {d.min():+.3f} to {d.max():+.3f}).")
 
 
-def verdict(table: pd.DataFrame, a: dict, b: dict, **where) -> str:
-    """Whether the row ``a`` beats the row ``b`` here: "holds" (higher and the 95 % bootstrap intervals
-    do not overlap), "contradicted" (lower, no overlap), else "inconclusive"; with the numbers."""
-    ra, rb = _one(table, {**where, **a}), _one(table, {**where, **b})
-    if ra is None or rb is None or math.isnan(ra.ours) or math.isnan(rb.ours):
-        return "not measured"
-    if ra.ci_low > rb.ci_high:
-        return "holds"
-    if ra.ci_high < rb.ci_low:
-        return "contradicted"
-    return "inconclusive"
+TABLE_ORDER = ("data", "pretraining_runs", "table1_linear", "table2_finetune", "table3_low_shot",
+               "table4_reduced_leads", "table5_ecg_features", "table6_cropa", "table7_masking", "table8_leads")
 
 
-# (claim, table file, row a, row b, shared filters): "a beats b".
-CLAIMS = (
-    ("Pretraining beats random initialisation (rb)", "table1_linear", {"method": "ECG-JEPA_rb"},
-     {"method": "Random init"}, {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
-    ("Pretraining beats random initialisation (mb)", "table1_linear", {"method": "ECG-JEPA_mb"},
-     {"method": "Random init"}, {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
-    ("Pretraining beats random initialisation when fine-tuned (rb)", "table2_finetune",
-     {"method": "ECG-JEPA_rb"}, {"method": "Random init"},
-     {"dataset": "PTB-XL", "task": "multi-class", "metric": "AUC (one-vs-rest)", "setting": "paper split"}),
-    ("Fine-tuned ECG-JEPA beats supervised training from scratch (rb)", "table2_finetune",
-     {"method": "ECG-JEPA_rb"}, {"method": "Supervised"},
-     {"dataset": "PTB-XL", "task": "multi-class", "metric": "AUC (one-vs-rest)", "setting": "paper split"}),
-    ("CroPA helps (rb, linear)", "table6_cropa", {"setting": "cropa=yes, linear, paper split"},
-     {"setting": "cropa=no, linear, paper split"}, {"method": "ECG-JEPA_rb", "metric": "AUC (one-vs-one)"}),
-    ("CroPA helps (mb, linear)", "table6_cropa", {"setting": "cropa=yes, linear, paper split"},
-     {"setting": "cropa=no, linear, paper split"}, {"method": "ECG-JEPA_mb", "metric": "AUC (one-vs-one)"}),
-    ("CroPA helps (rb, fine-tuned)", "table6_cropa", {"setting": "cropa=yes, finetune, paper split"},
-     {"setting": "cropa=no, finetune, paper split"}, {"method": "ECG-JEPA_rb", "metric": "AUC (one-vs-one)"}),
-    ("Multi-block masking beats random masking", "table1_linear", {"method": "ECG-JEPA_mb"},
-     {"method": "ECG-JEPA_rb"}, {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
-    ("Twelve leads add nothing over eight (the 12-lead model does not beat the 8-lead one)", "table8_leads",
-     {"setting": "12 leads, paper split"}, {"setting": "8 leads, paper split"}, {"metric": "AUC"}),
-    ("Adding synthetic ECGs to the real corpus helps", "table1_linear", {"method": "ECG-JEPA_rb"},
-     {"method": "ECG-JEPA_rb [rb-realonly]"},
-     {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}),
-)
-
-
-def claims_section(results_dir: Path | str) -> str:
-    """A Markdown list: each of the paper's claims, whether it holds in this run, and the numbers."""
-    results_dir = Path(results_dir)
-    lines = ["Verdicts compare 95 % bootstrap intervals over test records (first seed): *holds* when the "
-             "intervals do not overlap in the claimed direction, *contradicted* when they do not overlap the "
-             "other way, *inconclusive* otherwise.", ""]
-    for claim, name, a, b, where in CLAIMS:
-        path = results_dir / f"{name}.csv"
-        if not path.exists():
-            lines.append(f"- **{claim}**: not measured ({name} was not produced in this run).")
-            continue
-        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        table["setting"] = table["setting"].fillna("")
-        v = verdict(table, a, b, **where)
-        if "Twelve leads" in claim:  # the claim is that 12 leads do NOT beat 8
-            v = {"holds": "contradicted", "contradicted": "holds (8 leads better)",
-                 "inconclusive": "holds (no difference resolved)"}.get(v, v)
-        lines.append(f"- **{claim}**: {v}. {contrast_rows(table, a, b, **where)}")
-    return "\n".join(lines)
-
-
-TABLE_ORDER = ("data", "pretraining", "table1_linear", "table2_finetune", "table3_low_shot", "table4_reduced_leads",
-               "table5_ecg_features", "table6_cropa", "table7_masking", "table8_leads")
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
-    """What ran: profile, seed, pretraining runs and their total wall time (from ``pretraining.csv``)."""
+    """What ran and how long it took: the pretraining runs (``pretraining_runs.csv``) and the notebooks
+    executed so far (the manifest ``run_all`` rewrites after each notebook)."""
     results_dir = Path(results_dir)
     text = (f"Profile `{profile_name}`, seed {seed}. Every number below was computed by this code in this run; "
             "the paper's value stands beside it and `ours − paper` is their difference. `manifest.json` lists the "
             "commit, package versions, parameters, data fingerprints, wall times and hardware.")
-    runs = results_dir / "pretraining.csv"
+    runs = results_dir / "pretraining_runs.csv"
     if runs.exists():
         table = pd.read_csv(runs)
-        text += (f" Pretraining: {len(table)} runs shown in the pretraining table "
-                 f"({table['wall_seconds'].sum():.0f} s of training for those); ablation runs are listed in the "
-                 "protocol column of their tables.")
+        text += (f" Pretraining: {len(table)} runs of {table['epochs'].max()} epochs on "
+                 f"{table['corpus_records'].max():,} ECGs at most, {_minutes(table['wall_seconds'].sum())} of "
+                 "training in all (table below).")
+    manifest = results_dir / "manifest.json"
+    if manifest.exists():
+        info = json.loads(manifest.read_text())
+        done = [r for r in info.get("notebooks", []) if r.get("status") == "ok"]
+        hw = info.get("hardware", {})
+        where = hw.get("cuda") or f"{hw.get('cpu', 'CPU')}, {hw.get('cores', '?')} cores"
+        text += (f" Notebooks {done[0]['notebook'][:2]}–{done[-1]['notebook'][:2]} took "
+                 f"{_minutes(sum(r['seconds'] for r in done))} on {where}; a pretraining run already on disk "
+                 "is reused, not retrained." if done else "")
     return text

@@ -103,7 +103,9 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> float:
 def _git_commit() -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
-    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(git("status", "--porcelain"))}
+    # "dirty": the code differs from the commit; results/ is left out because the run itself writes there.
+    changed = git("status", "--porcelain", "--", ".", ":!results")
+    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(changed)}
 
 
 def _hardware() -> dict[str, Any]:
@@ -141,8 +143,10 @@ def _data_fingerprints(results_dir: Path) -> dict[str, Any]:
 
 
 def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
-                   runs: list[dict[str, Any]]) -> Path:
-    manifest = {"profile": profile, "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   runs: list[dict[str, Any]], complete: bool = True) -> Path:
+    """``manifest.json``; ``complete`` is False while notebooks are still to run (or one failed)."""
+    manifest = {"profile": profile, "complete": complete,
+                "written_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "git": _git_commit(), "parameters": parameters, "notebooks": runs,
                 "wall_seconds": round(sum(r["seconds"] for r in runs), 1), "packages": _versions(),
                 "hardware": _hardware(), "data": _data_fingerprints(results_dir)}
@@ -173,10 +177,11 @@ def main(argv: list[str] | None = None) -> int:
             seconds = execute(nb, results_dir / "notebooks", parameters)
         except NotebookFailed as err:
             runs.append({"notebook": nb.name, "status": "failed", "seconds": 0.0})
-            write_manifest(results_dir, args.profile, parameters, runs)
+            write_manifest(results_dir, args.profile, parameters, runs, complete=False)
             print(f"[run_all] FAILED: {err}", file=sys.stderr)
             return 1
         runs.append({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1)})
+        write_manifest(results_dir, args.profile, parameters, runs, complete=False)  # the report reads it
         print(f"[run_all] {nb.name} done in {seconds:.0f} s", flush=True)
     path = write_manifest(results_dir, args.profile, parameters, runs)
     print(f"[run_all] all {len(runs)} notebooks done; manifest: {path}")

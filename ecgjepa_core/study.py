@@ -67,6 +67,15 @@ RB = Variant("ECG-JEPA_rb", RANDOM_MASK)
 MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
 
 
+RB_REAL_ONLY = replace(RB, synthetic=False)   # the synthetic-vs-real row of Table 1
+RB_12_LEADS = replace(RB, n_leads=12)          # Table 8
+
+
+def without_cropa(variant: Variant) -> Variant:
+    """The Table 6 ablation of ``variant``: plain full attention in the encoders."""
+    return replace(variant, cropa=False)
+
+
 def masking_variant(kind: str, scale: tuple[float, float]) -> Variant:
     """The Table 7 setting ``kind`` ("random" / "block") with mask ratio range ``scale``."""
     base = RB if kind == "random" else MB
@@ -88,7 +97,8 @@ class Study:
         self.progress = progress
         self.runs_dir = Path(os.environ.get("ECGJEPA_RUNS", REPO_ROOT / "runs")) / self.profile.name
         self._features: dict[tuple, np.ndarray] = {}
-        # (method, dataset, task, setting) -> {"scores": (y_test, scores)} of the first seed, for figures.
+        # (method, dataset, task, setting) -> {"scores": (y_test, scores), "rows": test rows} of the first
+        # seed, for the figures and the paired comparisons of ``claims``.
         self.scores: dict[tuple, dict] = {}
         self._encoders: dict[str, Encoder] = {}
 

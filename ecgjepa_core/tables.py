@@ -24,7 +24,7 @@ from .evaluation import (feature_regression, finetune, linear_probe, low_shot_pr
 from .evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
 from .evaluation.scoring import bootstrap_cis, evaluate_scores
 from .report import compare_with_paper
-from .study import MB, RB, Study, Variant, masking_variant
+from .study import MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant, without_cropa
 
 ML, MC = "multi-label", "multi-class"
 TASK = {ML: "multilabel", MC: "multiclass"}
@@ -86,21 +86,23 @@ def pooled_runs(run_fold: Callable[[Fold, Callable, int], tuple[np.ndarray, np.n
                 keep: dict | None = None) -> dict[str, dict]:
     """Run ``run_fold(fold, labels, seed) -> (y_test, scores)`` over folds and seeds; pool folds per seed.
 
-    ``keep`` (a dict) receives the first seed's pooled ``(y_test, scores)`` under key ``"scores"``.
+    ``keep`` (a dict) receives the first seed's pooled ``(y_test, scores)`` under ``"scores"`` and the
+    data rows they belong to under ``"rows"`` (what a paired comparison of two rows checks).
     """
     per_seed, ci = [], {}
     for i, seed in enumerate(seeds):
-        ys, scores = [], []
+        ys, scores, rows = [], [], []
         for fold in evaluation.folds:
             tf, labels = task_fold(data, fold, kind)
             y, s = run_fold(tf, labels, seed)
             ys.append(y)
             scores.append(s)
+            rows.append(tf.test)
         y, s = np.concatenate(ys), np.concatenate(scores)
         per_seed.append(evaluate_scores(TASK[kind], y, s))
         if i == 0:
             if keep is not None:
-                keep["scores"] = (y, s)
+                keep.update(scores=(y, s), rows=np.concatenate(rows))
             ci = bootstrap_cis(TASK[kind], y, s, n_boot, seed, names=tuple(METRICS[kind]))
     return _aggregate(per_seed, ci, kind, len(seeds))
 
@@ -138,7 +140,7 @@ def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = Tru
 
 def table1_linear(study: Study) -> pd.DataFrame:
     """Linear evaluation, multi-label and multi-class, PTB-XL and CPSC (P-B Table 1)."""
-    variants = [RB, MB] + ([Variant(RB.method, RB.mask, synthetic=False)] if study.profile.synthetic else [])
+    variants = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic else [])
     rows = []
     for method, key, enc, desc in _encoders(study, variants):
         for data in (study.ptbxl, study.cpsc):
@@ -297,7 +299,7 @@ def table6_cropa(study: Study) -> pd.DataFrame:
     rows = []
     for base in (RB, MB):
         for cropa in (True, False):
-            variant = Variant(base.method, base.mask, cropa=cropa)
+            variant = base if cropa else without_cropa(base)
             enc = study.encoder(variant)
             tag = "yes" if cropa else "no"
             feats = study.features(variant.key, enc, study.ptbxl)
@@ -335,9 +337,17 @@ def table7_masking(study: Study) -> pd.DataFrame:
 def table8_leads(study: Study) -> pd.DataFrame:
     """8-lead vs 12-lead ECG-JEPA_rb, PTB-XL multi-label linear (P-B Table 8)."""
     rows = []
-    for variant in (RB, Variant(RB.method, RB.mask, n_leads=12)):
+    for variant in (RB, RB_12_LEADS):
         name = f"{variant.n_leads} leads"
         feats = study.features(variant.key, study.encoder(variant), study.ptbxl)
         rows += probe_rows(study, variant.method, feats, study.ptbxl, ML, f"{study.model_text}, pretrained {study.epochs} epochs, "
                            f"{name}", extra_setting=name, paper_key={"setting": name})
     return compare_with_paper("leads_8_vs_12", rows)
+
+
+def pretrained_variants(study: Study) -> list[Variant]:
+    """Every pretrained model Tables 1-8 use, each once: rb, mb, then the ablations."""
+    out = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic else [])
+    out += [without_cropa(RB), without_cropa(MB), RB_12_LEADS]
+    out += [masking_variant(kind, scale) for kind, scale in study.profile.evaluation.mask_ratios]
+    return list(dict.fromkeys(out))

@@ -22,7 +22,7 @@ epochs: int = 0  # pretraining epochs, 0 means the profile default
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core import figures, report, tables
+from ecgjepa_core import claims, figures, report, tables
 from ecgjepa_core.study import MB, RB, Study
 
 study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
@@ -30,6 +30,7 @@ study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
 # %%
 table = tables.table4_reduced_leads(study)
 report.write_table(table, study.output_dir, "table4_reduced_leads", "Table 4 · Reduced leads", [study.profile.table_note])
+claims.save_test_scores(study.output_dir, "table4_reduced_leads", study.scores)
 display(Markdown(report.to_markdown(table)))
 
 # %%

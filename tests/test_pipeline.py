@@ -35,7 +35,9 @@ def test_smoke_profile_end_to_end(tmp_path):
             "embedding_mb_ptbxl.png", "table1_linear_ours_vs_paper.png"} <= figures
     report = (results / "REPORT.md").read_text()
     assert "Deviations from the paper" in report and "Pretraining beats random initialisation" in report
+    assert report.count("Paired difference on the first seed's") == 10 and "Notebooks 00–09 took" in report
+    assert len(pd.read_csv(results / "pretraining_runs.csv")) == 12
     manifest = json.loads((results / "manifest.json").read_text())
-    assert [n["status"] for n in manifest["notebooks"]] == ["ok"] * 11
+    assert [n["status"] for n in manifest["notebooks"]] == ["ok"] * 11 and manifest["complete"]
     assert manifest["data"]["ptbxl_subset"]["source_fingerprint"]
     assert len(list((results / "notebooks").glob("*.ipynb"))) == 11

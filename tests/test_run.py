@@ -61,4 +61,4 @@ def test_manifest(tmp_path):
     path = run.write_manifest(tmp_path, "smoke", {"seed": 1}, [{"notebook": "00_x.ipynb", "status": "ok", "seconds": 2.0}])
     m = json.loads(path.read_text())
     assert m["parameters"] == {"seed": 1} and m["data"]["ptbxl"]["source_fingerprint"] == "abc"
-    assert m["packages"]["torch"] and m["hardware"]["cores"] >= 1 and m["wall_seconds"] == 2.0
+    assert m["packages"]["torch"] and m["hardware"]["cores"] >= 1 and m["wall_seconds"] == 2.0 and m["complete"]

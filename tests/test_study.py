@@ -9,7 +9,6 @@ import pytest
 
 from ecgjepa_core import datasets
 from ecgjepa_core.profiles import get_profile
-from ecgjepa_core.report import claims_section, verdict
 from ecgjepa_core.study import MB, RB, Study, Variant, masking_variant
 
 
@@ -62,17 +61,10 @@ def test_paper_profile_refuses_without_gpu(monkeypatch):
         Study("paper")
 
 
-def _table(a_ci, b_ci):
-    return pd.DataFrame([dict(method="A", metric="AUC", setting="", ours=sum(a_ci) / 2, ci_low=a_ci[0], ci_high=a_ci[1]),
-                         dict(method="B", metric="AUC", setting="", ours=sum(b_ci) / 2, ci_low=b_ci[0], ci_high=b_ci[1])])
+def test_pretrained_variants_are_every_model_the_tables_use():
+    from ecgjepa_core.tables import pretrained_variants
 
-
-@pytest.mark.parametrize("a,b,expected", [((0.8, 0.9), (0.6, 0.7), "holds"), ((0.6, 0.7), (0.8, 0.9), "contradicted"),
-                                          ((0.6, 0.85), (0.8, 0.9), "inconclusive")])
-def test_verdict_follows_the_intervals(a, b, expected):
-    assert verdict(_table(a, b), {"method": "A"}, {"method": "B"}, metric="AUC") == expected
-
-
-def test_claims_say_when_a_table_is_missing(tmp_path):
-    text = claims_section(tmp_path)
-    assert "not measured (table1_linear was not produced in this run)" in text
+    study = Study("smoke", progress=False)
+    keys = [v.key for v in pretrained_variants(study)]
+    assert len(keys) == len(set(keys)) == 12 and keys[:3] == ["rb", "mb", "rb-realonly"]
+    assert {"rb-nocropa", "mb-nocropa", "rb-12lead", "rb-0.3-0.4", "mb-0.1-0.15"} <= set(keys)
