@@ -241,12 +241,31 @@ def _signal(batch: torch.Tensor | list | tuple) -> torch.Tensor:
     return batch[0] if isinstance(batch, (list, tuple)) else batch
 
 
-def _global_mean(loss: torch.Tensor, n: int, world: int) -> tuple[float, int]:
-    """(mean loss over the global batch, global batch size): ranks' means weighted by their sizes."""
-    totals = torch.stack([loss.detach().float() * n, torch.tensor(float(n), device=loss.device)])
+def loss_window(device: torch.device) -> int:
+    """Steps whose losses are read back together: on a GPU a read every step would stall its queue."""
+    return 50 if device.type == "cuda" else 1
+
+
+def _flush_losses(pending: list[dict], world: int, log: "StepLog | None", since: float) -> tuple[float, float]:
+    """Log the buffered steps: one all-reduce and one device-to-host copy for the whole window.
+
+    ``pending`` rows hold the step's loss (a device tensor), its local batch size and what the log
+    needs; each step's loss is the mean over the global batch (ranks weighted by their sizes), and
+    ``samples_per_s`` is the window's rate since ``since``. Returns (last step's loss, now).
+    """
+    losses = torch.stack([p["loss"].float() * p["n"] for p in pending])
+    sums = torch.stack([losses, torch.tensor([float(p["n"]) for p in pending], device=losses.device)])
     if world > 1:
-        dist.all_reduce(totals)
-    return (totals[0] / totals[1]).item(), int(totals[1].item())
+        dist.all_reduce(sums)
+    means, counts = (sums[0] / sums[1]).tolist(), sums[1].tolist()
+    now = time.perf_counter()
+    rate = round(sum(counts) / (now - since), 2)
+    if log is not None:
+        for p, mean in zip(pending, means):
+            log.write(step=p["step"], epoch=p["epoch"], loss=mean, lr=p["lr"], momentum=p["momentum"],
+                      samples_per_s=rate)
+    pending.clear()
+    return means[-1], now
 
 
 def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = PretrainConfig(),
@@ -310,6 +329,7 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
         bar = tqdm(total=(stop_epoch - start_epoch) * schedule.steps_per_epoch, desc="pretrain",
                    disable=not cfg.progress or rank != 0)
         model.train()
+        window, pending = loss_window(device), []
         tick = time.perf_counter()
         for epoch in range(start_epoch, stop_epoch):
             sampler.set_epoch(epoch)
@@ -321,16 +341,15 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
                 mask = model.sample_mask(mask_gen)
                 momentum = schedule.momentum(step)
                 loss = train_step(trainer, model, optimizer, scaler, amp, x, mask, momentum)
-
-                last_loss, n_samples = _global_mean(loss, x.shape[0], world)
-                now = time.perf_counter()
-                if log is not None:
-                    log.write(step=step, epoch=epoch, loss=last_loss, lr=lr, momentum=momentum,
-                              samples_per_s=round(n_samples / (now - tick), 2))
-                tick = now
+                pending.append({"loss": loss.detach(), "n": x.shape[0], "step": step, "epoch": epoch, "lr": lr,
+                                "momentum": momentum})
                 step += 1
                 bar.update()
-                bar.set_postfix(epoch=epoch, loss=f"{last_loss:.4f}", lr=f"{lr:.2e}")
+                if len(pending) == window:
+                    last_loss, tick = _flush_losses(pending, world, log, tick)
+                    bar.set_postfix(epoch=epoch, loss=f"{last_loss:.4f}", lr=f"{lr:.2e}")
+            if pending:
+                last_loss, tick = _flush_losses(pending, world, log, tick)
             done = epoch + 1
             if done % cfg.save_every == 0 or done == stop_epoch:
                 _save(run_dir, model, optimizer, scaler, mask_gen, device, cfg, model_cfg, schedule, done,

@@ -108,6 +108,18 @@ def test_same_run_twice_is_identical(tmp_path):
     _assert_same_tensors(_state(tmp_path / "a")["model"], _state(tmp_path / "b")["model"])
 
 
+def test_losses_read_back_in_windows_log_the_same_rows(tmp_path, monkeypatch):
+    """On a GPU the losses of 50 steps are read at once; the log must not depend on the window."""
+    import ecgjepa_core.pretrain as P
+
+    every = pretrain(_dataset(), TINY, CFG, tmp_path / "every")
+    monkeypatch.setattr(P, "loss_window", lambda device: 2)  # 3 steps per epoch: a full window, then the rest
+    windowed = pretrain(_dataset(), TINY, CFG, tmp_path / "windowed")
+    assert windowed.final_loss == every.final_loss
+    assert _numbers(_log_rows(tmp_path / "every")) == _numbers(_log_rows(tmp_path / "windowed"))
+    assert [r["step"] for r in _log_rows(tmp_path / "windowed")] == [str(i) for i in range(every.steps)]
+
+
 def test_resume_is_bit_identical_to_uninterrupted(tmp_path):
     straight = pretrain(_dataset(), TINY, CFG, tmp_path / "straight")
 
