@@ -144,7 +144,8 @@ def _data_fingerprints(results_dir: Path) -> dict[str, Any]:
 
 def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
                    runs: list[dict[str, Any]], complete: bool = True) -> Path:
-    """``manifest.json``; ``complete`` is False while notebooks are still to run (or one failed)."""
+    """``manifest.json``. ``runs``: one entry per notebook (status, seconds, commit), possibly from
+    several calls with ``--only``; ``complete``: every notebook of the series has run ok."""
     manifest = {"profile": profile, "complete": complete,
                 "written_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "git": _git_commit(), "parameters": parameters, "notebooks": runs,
@@ -153,6 +154,19 @@ def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
     path = results_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return path
+
+
+def kept_runs(results_dir: Path, parameters: dict[str, Any], rerun: set[str]) -> list[dict[str, Any]]:
+    """The previous manifest's entries for notebooks this call does not run, when it was written with
+    the same parameters: ``--only`` then adds to the record of the series instead of replacing it."""
+    path = results_dir / "manifest.json"
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text())
+    if old.get("parameters") != parameters:
+        return []
+    commit = old.get("git", {}).get("commit")
+    return [{"commit": commit, **r} for r in old.get("notebooks", []) if r["notebook"] not in rerun]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,21 +184,27 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = select_notebooks(args.only)
     if not notebooks:
         raise SystemExit(f"no notebooks found in {NOTEBOOK_DIR}")
-    runs = []
+    runs = kept_runs(results_dir, parameters, {nb.name for nb in notebooks})
+    commit = _git_commit()["commit"]
+
+    def record(entry: dict[str, Any]) -> Path:
+        runs[:] = sorted([r for r in runs if r["notebook"] != entry["notebook"]] + [entry],
+                         key=lambda r: r["notebook"])
+        ok = {r["notebook"] for r in runs if r["status"] == "ok"}
+        complete = ok >= {nb.name for nb in select_notebooks(None)}
+        return write_manifest(results_dir, args.profile, parameters, runs, complete=complete)  # the report reads it
+
     for nb in notebooks:
         print(f"[run_all] {nb.name} ({args.profile})", flush=True)
         try:
             seconds = execute(nb, results_dir / "notebooks", parameters)
         except NotebookFailed as err:
-            runs.append({"notebook": nb.name, "status": "failed", "seconds": 0.0})
-            write_manifest(results_dir, args.profile, parameters, runs, complete=False)
+            record({"notebook": nb.name, "status": "failed", "seconds": 0.0, "commit": commit})
             print(f"[run_all] FAILED: {err}", file=sys.stderr)
             return 1
-        runs.append({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1)})
-        write_manifest(results_dir, args.profile, parameters, runs, complete=False)  # the report reads it
+        path = record({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1), "commit": commit})
         print(f"[run_all] {nb.name} done in {seconds:.0f} s", flush=True)
-    path = write_manifest(results_dir, args.profile, parameters, runs)
-    print(f"[run_all] all {len(runs)} notebooks done; manifest: {path}")
+    print(f"[run_all] all {len(notebooks)} notebooks done; manifest: {path}")
     return 0
 
 

@@ -108,19 +108,23 @@ def pooled_runs(run_fold: Callable[[Fold, Callable, int], tuple[np.ndarray, np.n
 
 
 def probe_rows(study: Study, method: str, features: np.ndarray, data: LabelledSet, kind: str,
-               encoder_desc: str, extra_setting: str = "", paper_key: dict | None = None) -> list[dict]:
-    """Linear-probe rows (AUC, F1) of one encoder on one dataset and task, for every evaluation."""
+               encoder_desc: str, extra_setting: str = "", paper_key: dict | None = None,
+               recipe: str | None = None) -> list[dict]:
+    """Linear-probe rows (AUC, F1) of one encoder on one dataset and task, for every evaluation.
+
+    ``recipe``: the probe recipe (default: the profile's)."""
     plan = study.profile.evaluation
+    recipe = recipe or plan.probe_recipe
     n_classes = len(data.classes)
     rows = []
     for ev in evaluations(study, data):
         def run(fold, labels, seed):
             res = linear_probe(features[fold.train], labels(fold.train), features[fold.test], labels(fold.test),
-                               TASK[kind], recipe=plan.probe_recipe, seed=seed, n_boot=0, n_classes=n_classes)
+                               TASK[kind], recipe=recipe, seed=seed, n_boot=0, n_classes=n_classes)
             return res.y_test, res.test_scores
         kept = study.scores.setdefault((method, data.name, kind, ", ".join(p for p in (extra_setting, ev.label) if p)), {})
         cells = pooled_runs(run, data, ev, kind, study.probe_seeds, plan.bootstrap, keep=kept)
-        protocol = (f"linear probe ({plan.probe_recipe} recipe, last epoch), {len(study.probe_seeds)} seeds; "
+        protocol = (f"linear probe ({recipe} recipe, last epoch), {len(study.probe_seeds)} seeds; "
                     f"{ev.description}; {encoder_desc}")
         setting = ", ".join(p for p in (extra_setting, ev.label) if p)
         rows += [dict(method=method, dataset=data.name, task=kind, metric=label, setting=setting, **cell,
@@ -147,6 +151,10 @@ def table1_linear(study: Study) -> pd.DataFrame:
             feats = study.features(key, enc, data)
             for kind in (ML, MC):
                 rows += probe_rows(study, method, feats, data, kind, desc)
+        if study.profile.evaluation.probe_recipe != "code":  # the authors' recipe as published, for reference
+            for kind in (ML, MC):
+                rows += probe_rows(study, method, study.features(key, enc, study.ptbxl), study.ptbxl, kind, desc,
+                                   extra_setting="raw features (authors' probe)", recipe="code")
     return compare_with_paper("linear", rows)
 
 

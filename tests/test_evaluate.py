@@ -261,3 +261,26 @@ def test_probe_refuses_an_empty_training_set():
 
     with pytest.raises(ValueError, match="needs training and test records, got 0 and 2"):
         linear_probe(np.zeros((0, 4)), np.zeros((0, 2)), np.zeros((2, 4)), np.array([[0, 1], [1, 0]]), "multilabel")
+
+
+def test_standardised_probe_uses_features_that_barely_vary_where_the_raw_probe_cannot():
+    """Features at ~0.7 that differ by 0.5 % across records (as those of the small cpu-study encoder):
+    the code recipe on raw features stays near chance; the same recipe on z-scored features does not."""
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=(600, 16))
+    y = (signal[:, :3] > 0.5).astype(np.int64)
+    x = 0.7 + 0.005 * (signal + 0.5 * rng.normal(size=signal.shape))
+    tr, te = slice(0, 400), slice(400, None)
+    raw = linear_probe(x[tr], y[tr], x[te], y[te], "multilabel", recipe="code", n_boot=0)
+    std = linear_probe(x[tr], y[tr], x[te], y[te], "multilabel", recipe="code-standardised", n_boot=0)
+    assert raw.metrics["auc"] < 0.65 < 0.85 < std.metrics["auc"]
+    assert std.protocol["features"].startswith("z-scored") and raw.protocol["features"] == "raw"
+
+
+def test_standardize_uses_training_statistics_only_and_centres_constant_features():
+    from ecgjepa_core.evaluation.linear_probe import standardize
+
+    train = torch.tensor([[1.0, 5.0], [3.0, 5.0]])
+    out = standardize({"train": train, "test": torch.tensor([[2.0, 7.0]])})
+    torch.testing.assert_close(out["train"], torch.tensor([[-1.0, 0.0], [1.0, 0.0]]))
+    torch.testing.assert_close(out["test"], torch.tensor([[0.0, 2.0]]))

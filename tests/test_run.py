@@ -62,3 +62,11 @@ def test_manifest(tmp_path):
     m = json.loads(path.read_text())
     assert m["parameters"] == {"seed": 1} and m["data"]["ptbxl"]["source_fingerprint"] == "abc"
     assert m["packages"]["torch"] and m["hardware"]["cores"] >= 1 and m["wall_seconds"] == 2.0 and m["complete"]
+
+
+def test_only_keeps_the_record_of_the_notebooks_it_does_not_run(tmp_path):
+    entries = [{"notebook": n, "status": "ok", "seconds": 1.0} for n in ("00_a.ipynb", "01_b.ipynb")]
+    run.write_manifest(tmp_path, "smoke", {"seed": 1}, entries)
+    kept = run.kept_runs(tmp_path, {"seed": 1}, {"01_b.ipynb"})
+    assert [r["notebook"] for r in kept] == ["00_a.ipynb"] and kept[0]["commit"] is not None
+    assert run.kept_runs(tmp_path, {"seed": 2}, {"01_b.ipynb"}) == []  # other parameters: not the same series

@@ -15,7 +15,7 @@ given the iterations per epoch I and the number of epochs E.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 from ..schedules import warmup_cosine_lr
@@ -63,6 +63,9 @@ class ProbeRecipe:
     batch_size: int
     epochs: int
     schedule: Schedule
+    # z-score each feature with the training records' mean and sd before the head (a BatchNorm
+    # without affine, fitted once); the authors' code feeds the raw features.
+    standardize: bool = False
 
     def to_dict(self) -> dict:
         return {**asdict(self), "schedule": {"kind": type(self.schedule).__name__, **asdict(self.schedule)}}
@@ -107,11 +110,15 @@ FINETUNE_CODE = FinetuneRecipe("code")
 # The paper's table gives no betas, filtering or augmentation: AdamW defaults, raw signals.
 FINETUNE_PAPER = FinetuneRecipe("paper", betas=(0.9, 0.999), bandpass=False, augment=False)
 
-PROBE_RECIPES = {"code": PROBE_CODE, "paper": PROBE_PAPER}
+# The code recipe on standardised features: for small, briefly trained encoders whose features barely
+# vary across records, where a head trained with the code recipe on raw features stays near its priors.
+PROBE_CODE_STANDARDISED = replace(PROBE_CODE, name="code, standardised features", standardize=True)
+
+PROBE_RECIPES = {"code": PROBE_CODE, "paper": PROBE_PAPER, "code-standardised": PROBE_CODE_STANDARDISED}
 FINETUNE_RECIPES = {"code": FINETUNE_CODE, "paper": FINETUNE_PAPER}
 
 
-def probe_recipe(recipe: Literal["code", "paper"] | ProbeRecipe) -> ProbeRecipe:
+def probe_recipe(recipe: Literal["code", "paper", "code-standardised"] | ProbeRecipe) -> ProbeRecipe:
     return recipe if isinstance(recipe, ProbeRecipe) else PROBE_RECIPES[recipe]
 
 
