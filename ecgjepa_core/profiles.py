@@ -147,10 +147,10 @@ def cpu_study() -> Profile:
     return Profile(
         name="cpu-study", data_root=shared_dir() / "data", pretrain_sources=_study_sources(ptbxl), ptbxl=ptbxl,
         cpsc=Source("cpsc2018", "cpsc2018", "cpsc2018", STUDY_RAW), ludb=Source("ludb", "ludb", "ludb", STUDY_RAW),
-        # Sized by measurement on 2 cores (issue 6 to confirm): the corpus is 3,934 ECGs (1,442 PTB-XL folds
-        # 1-8, 122 CODE-15, 20 Ningbo, 150 CPSC, 200 LUDB, 2,000 synthetic); pretraining runs at 66 samples/s
-        # at 96 wide / 3 blocks (31 at 128 / 4), i.e. ~60 s per epoch, and 12 pretraining runs plus the
-        # fine-tuning of Tables 2 and 6 must fit in about 2.5 h.
+        # Sized by measurement on 2 cores: the corpus is 3,934 ECGs (1,442 PTB-XL folds 1-8, 122 CODE-15,
+        # 20 Ningbo, 150 CPSC, 200 LUDB, 2,000 synthetic). At 96 wide / 3 blocks (31 samples/s at 128 / 4)
+        # a 6-epoch run takes 4-8 min (~80-100 samples/s), the 12 runs 75 min; a fine-tuning epoch over the
+        # 1,625 PTB-XL training records takes ~15 s, so Tables 2 and 6 take ~45 min.
         synthetic=2000,
         model=ModelConfig(embed_dim=96, depth=3, num_heads=4, pred_embed_dim=48, pred_depth=2, pred_num_heads=4,
                           drop_path_rate=0.1, attention="factorised"),
