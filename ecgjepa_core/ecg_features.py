@@ -34,7 +34,7 @@ import scipy.signal
 
 from ecgjepa_core.metrics import mae_sd
 
-ECG_FEATURES_VERSION = 1  # bump when the labels change, so that cached label tables are recomputed
+ECG_FEATURES_VERSION = 2  # bump when the labels change, so that cached label tables are recomputed
 QRS_THRESHOLD = 0.15  # fraction of the velocity rise above baseline that counts as QRS
 QRS_OFFSET_MS = 12.0  # mean annotated − measured width on odd LUDB records (250 Hz)
 QRS_WINDOW_MS = (120, 150)  # search window before / after the R peak
@@ -81,7 +81,8 @@ def rate_bpm(peaks: np.ndarray, fs: float) -> float:
 
 def spatial_velocity(clean: np.ndarray, fs: float) -> np.ndarray:
     """sqrt(Σ_leads (dx/dt)²) of unit-sd leads, smoothed over 10 ms; (L, T) → (T − 1,)."""
-    scaled = clean / clean.std(axis=1, keepdims=True)
+    sd = clean.std(axis=1, keepdims=True)
+    scaled = clean / np.where(sd > 0, sd, 1.0)  # a lead the filters left flat adds nothing, not NaN
     velocity = np.sqrt((np.diff(scaled, axis=1) ** 2).sum(axis=0))
     width = max(1, round(0.01 * fs))
     return np.convolve(velocity, np.ones(width) / width, mode="same")
@@ -99,6 +100,8 @@ def qrs_widths_ms(velocity: np.ndarray, r_peaks: np.ndarray, fs: float) -> np.nd
         window = velocity[start:stop]
         floor = np.median(velocity[start - baseline:start])
         above = np.flatnonzero(window > floor + QRS_THRESHOLD * (window.max() - floor))
+        if above.size == 0:  # nothing rises above the floor (a flat stretch): no QRS to measure
+            continue
         widths.append((above[-1] - above[0] + 1) * 1000.0 / fs)
     return np.asarray(widths)
 

@@ -95,3 +95,14 @@ def test_failure_returns_nan_and_reason(signal, reason):
 def test_too_short_record_fails(ludb):
     got = ecg_features(_signal(ludb, "1", fs=250)[:, :300], 250)  # 1.2 s, at most one beat
     assert math.isnan(got.qrs_duration) and got.reason
+
+
+def test_flat_stretches_give_no_width_instead_of_failing():
+    """A detected beat inside a flat stretch (signal dropout) has nothing above the floor: skipped, no crash."""
+    from ecgjepa_core.ecg_features import qrs_widths_ms, spatial_velocity
+
+    fs = 250
+    assert qrs_widths_ms(np.zeros(2500), np.array([500, 1000, 1500]), fs).size == 0
+    clean = np.zeros((2, 2500))
+    clean[0] = np.sin(np.arange(2500) / 10)  # the second lead is flat after filtering
+    assert np.isfinite(spatial_velocity(clean, fs)).all()
