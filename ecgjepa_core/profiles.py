@@ -114,9 +114,9 @@ _STUDY_DEVIATIONS = (
     "(which feeds raw features): the features of this small, briefly pretrained encoder barely vary across records, "
     "and on raw features the head learns little beyond the class priors. Table 1 also gives the raw-feature rows.",
     "Fine-tuning keeps the authors' recipe (lr = 1e-4 x 16 / 256 = 6.25e-6, 10 epochs; the supervised baseline "
-    "the same with the profile's epochs). Set for an 85 M-parameter encoder pretrained for 100 epochs, it moves "
-    "this small model very little in so few steps: Tables 2 and 6 show that recipe at this scale, not the best "
-    "fine-tuning could do here.",
+    "the same with the profile's epochs). It was set for an 85 M-parameter encoder pretrained for 100 epochs and "
+    "is not re-tuned here (about 1,000 steps at that rate): Tables 2 and 6 show that recipe at this scale, not the "
+    "best fine-tuning could do here.",
 )
 
 
