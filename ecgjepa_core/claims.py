@@ -204,20 +204,25 @@ def claims_section(results_dir: Path | str, n_boot: int, seed: int = 0) -> str:
              f"bootstrap ({n_boot} resamples, seed {seed}) of the difference on the first seed's test scores: "
              "*holds* when its 95 % interval lies above 0 in the claimed direction, *contradicted* when it lies "
              "on the other side, *inconclusive* otherwise. Values are means ± sd over probe seeds where there are "
-             "several. The ten comparisons are not corrected for multiplicity.", ""]
+             f"several. The {len(CLAIMS)} comparisons are not corrected for multiplicity.", ""]
+    tables, kept = {}, {}  # each table's CSV and test scores, read once for all its claims
+    for name in {c.table for c in CLAIMS}:
+        path = results_dir / f"{name}.csv"
+        if path.exists():
+            tables[name] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            tables[name]["setting"] = tables[name]["setting"].fillna("")
+            kept[name] = load_test_scores(results_dir, name)
     for claim in CLAIMS:
-        path = results_dir / f"{claim.table}.csv"
-        if not path.exists():
+        if claim.table not in tables:
             lines.append(f"- **{claim.text}**: not measured ({claim.table} was not produced in this run).")
             continue
-        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        table["setting"] = table["setting"].fillna("")
+        table = tables[claim.table]
         a, b = one_row(table, {**claim.where, **claim.a}), one_row(table, {**claim.where, **claim.b})
         if a is None or b is None:
             lines.append(f"- **{claim.text}**: not measured (its rows are not both in {claim.table}).")
             continue
         try:
-            comparison = paired_difference(load_test_scores(results_dir, claim.table), a, b, n_boot, seed)
+            comparison = paired_difference(kept[claim.table], a, b, n_boot, seed)
         except ValueError as err:
             lines.append(f"- **{claim.text}**: not measured ({err}).")
             continue

@@ -186,12 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no notebooks found in {NOTEBOOK_DIR}")
     runs = kept_runs(results_dir, parameters, {nb.name for nb in notebooks})
     commit = _git_commit()["commit"]
+    series = {nb.name for nb in select_notebooks(None)}
 
     def record(entry: dict[str, Any]) -> Path:
         runs[:] = sorted([r for r in runs if r["notebook"] != entry["notebook"]] + [entry],
                          key=lambda r: r["notebook"])
         ok = {r["notebook"] for r in runs if r["status"] == "ok"}
-        complete = ok >= {nb.name for nb in select_notebooks(None)}
+        complete = ok >= series
         return write_manifest(results_dir, args.profile, parameters, runs, complete=complete)  # the report reads it
 
     for nb in notebooks:
