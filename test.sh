@@ -3,9 +3,10 @@
 # Extra arguments go to pytest (e.g. ./test.sh -m "not slow" -k golden).
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-"$repo/scripts/setup_env.sh" || exit 1
+# ECGJEPA_PYTHON=/path/to/python tests an existing environment instead of .venv (scripts/setup_env.sh).
+py="$("$repo/scripts/setup_env.sh")" || exit 1
 cd "$repo"
-"${VENV:-$repo/.venv}/bin/python" -m pytest "$@"
+"$py" -m pytest "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
   echo "test.sh: pytest collected no tests; that is a failure, not a pass" >&2

@@ -14,8 +14,8 @@ For the paper configuration (METHOD_SPEC §15) and the cpu-study model it measur
 Paths. ``reference``: dense scores with the CroPA mask as −inf and an explicit softmax, float32,
 AdamW with PyTorch's default (per-tensor loop) implementation: how the authors compute.
 ``default``: what the package uses by default: ``ModelConfig().attention``,
-:func:`~ecgjepa_core.precision.fast_precision`, :func:`~ecgjepa_core.pretrain.make_optimizer` and the
-same :func:`~ecgjepa_core.pretrain.train_step` that :func:`pretrain` runs.
+:func:`~ecgjepa_core.training.precision.fast_precision`, :func:`~ecgjepa_core.training.pretrain.make_optimizer` and the
+same :func:`~ecgjepa_core.training.pretrain.train_step` that :func:`pretrain` runs.
 
 Before timing, the same run asserts that both paths compute the same loss (before and after one
 optimiser + EMA step) and the same representation: float32 to 1e-5 absolute, and, if bf16 is used or
@@ -44,16 +44,16 @@ from typing import Any, Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .config import ModelConfig
-from .data.cache import CachedECGDataset, build_cache
-from .data.preprocess import PAPER_RECIPE
-from .data.ptbxl import PtbxlReader
-from .evaluation.features import extract_features
-from .masking import sample_time_mask
-from .model import ECGJEPA, ema_momentum
-from .paths import SAMPLE_DIR, shared_dir
-from .precision import autocast_for, fast_precision
-from .pretrain import PretrainConfig, adamw_param_groups, make_optimizer, train_step
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.data.cache import CachedECGDataset, build_cache
+from ecgjepa_core.data.preprocess import PAPER_RECIPE
+from ecgjepa_core.data.ptbxl import PtbxlReader
+from ecgjepa_core.evaluation.features import extract_features
+from ecgjepa_core.models.masking import sample_time_mask
+from ecgjepa_core.models.ecgjepa import ECGJEPA, ema_momentum
+from ecgjepa_core.paths import SAMPLE_DIR, shared_dir
+from ecgjepa_core.training.precision import autocast_for, fast_precision
+from ecgjepa_core.training.pretrain import PretrainConfig, adamw_param_groups, make_optimizer, train_step
 
 FP32_TOL = 1e-5
 # bf16 keeps 8 mantissa bits (unit roundoff 2^-9 ≈ 2e-3 per rounding); through 12 blocks of sums of

@@ -19,8 +19,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .config import ModelConfig
-from .model import ECGJEPA, Encoder
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.models.ecgjepa import ECGJEPA, Encoder
+from ecgjepa_core.models.weimann import WeimannEncoder, WeimannJEPA
+from ecgjepa_core.models.weimann_classifier import WeimannClassifier
+from ecgjepa_core.models.weimann_config import WeimannConfig
 
 FORMAT = "ecgjepa/1"
 
@@ -179,3 +182,76 @@ def load_checkpoint(path: str | Path, **overrides: Any) -> tuple[Encoder | ECGJE
     model = ECGJEPA(cfg) if obj["kind"] == "jepa" else Encoder(cfg)
     load_state_strict(model, obj["state_dict"], path)
     return model, obj["extra"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Weimann & Conrad's formats (kweimann/ECG-JEPA). Their module and parameter names are ours, so their
+# state dicts load unchanged; the configuration is read from the file.
+#   pretraining:  {'model': encoder.* + predictor.* + target_encoder.*, 'optimizer', 'config', 'step'}
+#   minified:     {'model': target_encoder.* only, 'config'}
+#   finetune.py:  {'model': encoder.* + attn_pool.* or fc.*, 'config', 'eval_config', ...}
+# ---------------------------------------------------------------------------------------------------
+
+def _read_weimann(path: str | Path, required: tuple[str, ...]) -> dict[str, Any]:
+    obj = _read(path)
+    if not isinstance(obj, dict) or any(k not in obj for k in required):
+        found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+        raise CheckpointMismatchError(f"{path}: not a Weimann & Conrad checkpoint (needs keys {list(required)}, "
+                                      f"found {found})")
+    return obj
+
+
+def _weimann_config(obj: dict[str, Any], path: str | Path) -> WeimannConfig:
+    try:
+        return WeimannConfig.from_authors(obj["config"], source=str(path))
+    except ValueError as err:
+        raise CheckpointMismatchError(str(err)) from err
+
+
+def _with_prefix(state: dict[str, torch.Tensor], prefix: str, new_prefix: str = "") -> dict[str, torch.Tensor]:
+    return {new_prefix + k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def load_weimann_jepa(path: str | Path) -> WeimannJEPA:
+    """Their pretraining checkpoint -> ``WeimannJEPA`` (encoder, predictor, target encoder) in eval mode."""
+    obj = _read_weimann(path, ("model", "config"))
+    if "eval_config" in obj:
+        raise CheckpointMismatchError(f"{path}: a finetune.py checkpoint; use load_weimann_classifier")
+    model = WeimannJEPA(_weimann_config(obj, path))
+    load_state_strict(model, obj["model"], path)
+    return model.eval()
+
+
+def load_weimann_encoder(path: str | Path) -> WeimannEncoder:
+    """Their minified or full pretraining checkpoint -> the target encoder, in eval mode."""
+    obj = _read_weimann(path, ("model", "config"))
+    if "eval_config" in obj:
+        raise CheckpointMismatchError(f"{path}: a finetune.py checkpoint; use load_weimann_classifier(...).encoder")
+    state = _with_prefix(obj["model"], "target_encoder.")
+    if not state:
+        raise CheckpointMismatchError(f"{path}: no target_encoder.* keys (found e.g. {_short(sorted(obj['model']), 4)})")
+    encoder = WeimannEncoder(_weimann_config(obj, path))
+    load_state_strict(encoder, state, path)
+    return encoder.eval()
+
+
+def load_weimann_classifier(path: str | Path) -> WeimannClassifier:
+    """A finetune.py checkpoint -> ``WeimannClassifier`` in eval mode; ``clf(crops)`` gives logits.
+
+    The head follows their eval config: ``attn_pooling`` -> attentive pooler (over register + patch
+    tokens when ``use_register``), else the register token (``use_register``) or the token mean, into a
+    Linear.
+    """
+    obj = _read_weimann(path, ("model", "config", "eval_config"))
+    ev = obj["eval_config"]
+    try:
+        head = "attentive" if ev["attn_pooling"] else "register" if ev["use_register"] else "mean"
+        clf = WeimannClassifier(_weimann_config(obj, path), int(ev["num_classes"]), head=head,
+                                use_registers=bool(ev["use_register"]), frozen=bool(ev["frozen"]))
+    except (KeyError, ValueError) as err:
+        raise CheckpointMismatchError(f"{path}: unreadable eval_config ({err!r})") from err
+    if ev.get("bias"):
+        raise CheckpointMismatchError(f"{path}: eval_config bias=True is not supported (their heads have no bias)")
+    load_state_strict(clf, obj["model"], path)
+    return clf.eval()
+

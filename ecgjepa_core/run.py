@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from .paths import REPO_ROOT
+from ecgjepa_core.paths import REPO_ROOT
+from ecgjepa_core.study.profiles import get_profile, require_device
 
 PROFILES = ("smoke", "cpu-study", "paper")
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -65,30 +66,26 @@ def select_notebooks(only: str | None, notebook_dir: Path = NOTEBOOK_DIR) -> lis
     return books
 
 
-def require_gpu_for(profile: str) -> None:
-    """The paper profile is written for one CUDA GPU: stop at once, clearly, where there is none."""
-    if profile != "paper":
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise SystemExit(
-            "profile 'paper' needs one CUDA GPU (full datasets, 768-wide model, 100 epochs), and torch "
-            f"{torch.__version__} sees none on this machine. Use --profile smoke or cpu-study here, or install a "
-            "CUDA build of torch on a GPU machine (see README, 'GPU').")
-
-
 def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> float:
     """Run one notebook with papermill; returns wall seconds; raises NotebookFailed naming the cell."""
     import nbformat
     import papermill as pm
+    import zmq
+    from jupyter_client import KernelManager
+    from traitlets.config import Config
 
+    # Encrypted kernel channels (CurveZMQ) where pyzmq and jupyter_client support them; the kernel
+    # otherwise warns on the terminal that it talks over plain TCP.
+    encrypt = zmq.has("curve") and KernelManager.class_traits().get("transport_encryption") is not None
+    kernel_config = Config({"KernelManager": {"transport_encryption": "auto"}}) if encrypt else Config()
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
+        # coalesce_streams: one stdout and one stderr output per cell, a progress bar's redraws
+        # reduced to its final line.
         pm.execute_notebook(str(notebook), str(out_dir / notebook.name), parameters=parameters,
                             kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
-                            log_output=False)
+                            log_output=False, config=kernel_config, coalesce_streams=True)
     except pm.PapermillExecutionError as err:
         executed = nbformat.read(out_dir / notebook.name, as_version=4)
         code = [c for c in executed.cells if c.cell_type == "code"]
@@ -178,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=None, help="results folder (default results/<profile>)")
     args = ap.parse_args(argv)
 
-    require_gpu_for(args.profile)
+    require_device(get_profile(args.profile))
     results_dir = (args.results or REPO_ROOT / "results" / args.profile).resolve()
     parameters = {"profile": args.profile, "output_dir": str(results_dir), **parse_overrides(args.parameter)}
     notebooks = select_notebooks(args.only)

@@ -23,8 +23,10 @@ epochs: int = 0  # pretraining epochs, 0 means the profile default
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core import figures, report, tables
-from ecgjepa_core.study import MB, RB, Study
+from ecgjepa_core.report import figures
+from ecgjepa_core.report import markdown as report
+from ecgjepa_core.study import tables
+from ecgjepa_core.study.study import MB, RB, Study
 
 study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
 

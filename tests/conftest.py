@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ecgjepa_core import paths
 from ecgjepa_core.paths import shared_dir
 
 
@@ -27,5 +28,11 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def golden_dir() -> Path:
-    """``../shared/golden``: checkpoints and outputs of the authors' implementation."""
-    return _require(shared_dir() / "golden", "golden files of the authors' implementation")
+    """``tests/golden``: checkpoints and outputs of the authors' implementation, shipped with the repository.
+
+    They ship with every clone, so their absence is a failure, never a skip.
+    """
+    path = paths.golden_dir()
+    if not (path / "official_tiny_reference.npz").is_file():
+        pytest.fail(f"golden files of the authors' implementation not found in {path} (ECGJEPA_GOLDEN overrides it)")
+    return path

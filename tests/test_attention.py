@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ecgjepa_core.attention import (Attention, cropa_mask, factorised_cropa_attention, reference_attention,
+from ecgjepa_core.models.attention import (Attention, cropa_mask, factorised_cropa_attention, reference_attention,
                                     sdpa_attention)
-from ecgjepa_core.config import ModelConfig
-from ecgjepa_core.model import Encoder
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.models.ecgjepa import Encoder
 
 
 def test_cropa_is_same_lead_or_same_time():

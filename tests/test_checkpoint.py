@@ -7,8 +7,8 @@ import torch
 
 from ecgjepa_core.checkpoint import (CheckpointMismatchError, atomic_save, load_checkpoint, load_official_encoder,
                                      load_official_jepa, official_to_ours, ours_to_official, save_checkpoint)
-from ecgjepa_core.config import MULTIBLOCK_MASK, ModelConfig
-from ecgjepa_core.model import ECGJEPA, Encoder
+from ecgjepa_core.models.config import MULTIBLOCK_MASK, ModelConfig
+from ecgjepa_core.models.ecgjepa import ECGJEPA, Encoder
 
 CFG = ModelConfig(embed_dim=32, depth=2, num_heads=4, pred_embed_dim=16, pred_depth=1, pred_num_heads=2,
                   n_leads=12, drop_path_rate=0.0, mask=MULTIBLOCK_MASK, attention="factorised")

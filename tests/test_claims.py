@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecgjepa_core import claims
-from ecgjepa_core.report import compare_with_paper
+from ecgjepa_core.report import claims
+from ecgjepa_core.report.markdown import compare_with_paper
 
 SETTING = {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}
 

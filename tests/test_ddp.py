@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from ecgjepa_core.model import ECGJEPA
-from ecgjepa_core.pretrain import CHECKPOINT, LOG
+from ecgjepa_core.models.ecgjepa import ECGJEPA
+from ecgjepa_core.training.pretrain import CHECKPOINT, LOG
 
 from .ddp_pretrain_worker import CONFIG, MODEL, run
 

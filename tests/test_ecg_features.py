@@ -6,7 +6,7 @@ import scipy.signal
 import wfdb
 
 from ecgjepa_core.data.ludb import LudbReader
-from ecgjepa_core.ecg_features import ecg_features, ludb_reference, validate_on_ludb
+from ecgjepa_core.data.ecg_features import ecg_features, ludb_reference, validate_on_ludb
 
 # Measured on all 200 LUDB records at 250 Hz: heart-rate error < 1 bpm on 91 % of the measured
 # records, QRS MAE 7.5 ms (median 4.5 ms). These ordinary sinus records sit inside both.
@@ -99,7 +99,7 @@ def test_too_short_record_fails(ludb):
 
 def test_flat_stretches_give_no_width_instead_of_failing():
     """A detected beat inside a flat stretch (signal dropout) has nothing above the floor: skipped, no crash."""
-    from ecgjepa_core.ecg_features import qrs_widths_ms, spatial_velocity
+    from ecgjepa_core.data.ecg_features import qrs_widths_ms, spatial_velocity
 
     fs = 250
     assert qrs_widths_ms(np.zeros(2500), np.array([500, 1000, 1500]), fs).size == 0

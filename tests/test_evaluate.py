@@ -7,12 +7,12 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from ecgjepa_core.config import ModelConfig
+from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.evaluation import (FINETUNE_CODE, FINETUNE_PAPER, PROBE_CODE, PROBE_PAPER, extract_features,
                                      feature_regression, linear_probe, low_shot_draws, low_shot_probe, low_shot_size,
                                      random_encoder)
 from ecgjepa_core.evaluation.recipes import MAECosine
-from ecgjepa_core.model import Encoder
+from ecgjepa_core.models.ecgjepa import Encoder
 
 FS = 250
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from ecgjepa_core import figures
-from ecgjepa_core.config import MULTIBLOCK_MASK, RANDOM_MASK
+from ecgjepa_core.report import figures
+from ecgjepa_core.models.config import MULTIBLOCK_MASK, RANDOM_MASK
 
 CLASSES = ["NORM", "MI", "STTC", "CD", "HYP"]
 
@@ -108,7 +108,7 @@ def test_ours_vs_paper(tmp_path):
 
 
 def test_plot_ecg_writes_png(tmp_path):
-    from ecgjepa_core.figures import plot_ecg
+    from ecgjepa_core.report.figures import plot_ecg
 
     path = tmp_path / "ecg.png"
     plot_ecg(path, np.random.default_rng(0).normal(size=(8, 2500)), ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"])

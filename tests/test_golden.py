@@ -1,4 +1,4 @@
-"""Our model loaded from the authors' tiny checkpoints reproduces their outputs (../shared/golden)."""
+"""Our model loaded from the authors' tiny checkpoints reproduces their outputs (tests/golden)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ecgjepa_core.checkpoint import load_official_encoder, load_official_jepa
-from ecgjepa_core.positional import sincos_2d
+from ecgjepa_core.models.positional import sincos_2d
 
 TOL = 1e-5
 IMPLS = ("reference", "sdpa", "factorised")

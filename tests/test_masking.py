@@ -6,8 +6,8 @@ from collections import Counter
 
 import torch
 
-from ecgjepa_core.config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
-from ecgjepa_core.masking import multiblock_time_mask, random_time_mask, sample_time_mask
+from ecgjepa_core.models.config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
+from ecgjepa_core.models.masking import multiblock_time_mask, random_time_mask, sample_time_mask
 
 
 def _masks(cfg, n=4000, seed=0):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
-from ecgjepa_core.metrics import (
+from ecgjepa_core.evaluation.metrics import (
     bootstrap_ci,
     mae_sd,
     multiclass_accuracy,
@@ -171,7 +171,7 @@ def test_bootstrap_rejects_mismatched_records():
 
 
 def test_binary_auc_equals_sklearn_with_ties():
-    from ecgjepa_core.metrics import binary_auc
+    from ecgjepa_core.evaluation.metrics import binary_auc
 
     rng = np.random.default_rng(5)
     for _ in range(20):
@@ -182,7 +182,7 @@ def test_binary_auc_equals_sklearn_with_ties():
 
 
 def test_macro_f1_equals_sklearn():
-    from ecgjepa_core.metrics import multiclass_macro_f1, multilabel_macro_f1
+    from ecgjepa_core.evaluation.metrics import multiclass_macro_f1, multilabel_macro_f1
 
     rng = np.random.default_rng(6)
     for _ in range(20):

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ecgjepa_core.config import PAPER_MB, PAPER_RB, ModelConfig
-from ecgjepa_core.model import ECGJEPA, Encoder, Predictor, ema_momentum
+from ecgjepa_core.models.config import PAPER_MB, PAPER_RB, ModelConfig
+from ecgjepa_core.models.ecgjepa import ECGJEPA, Encoder, Predictor, ema_momentum
 
 TINY = ModelConfig(embed_dim=32, depth=2, num_heads=4, pred_embed_dim=16, pred_depth=2, pred_num_heads=2,
                    drop_path_rate=0.0)

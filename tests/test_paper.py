@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from ecgjepa_core.paper import KEY, PAPER, TABLES, paper_cell, paper_table, paper_value
+from ecgjepa_core.report.paper import KEY, PAPER, TABLES, paper_cell, paper_table, paper_value
 
 
 def test_every_table_present_and_keys_unique():

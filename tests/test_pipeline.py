@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ecgjepa_core.paths import REPO_ROOT
-from ecgjepa_core.report import TABLE_ORDER
+from ecgjepa_core.report.markdown import TABLE_ORDER
 
 
 @pytest.mark.slow

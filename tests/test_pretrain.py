@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from ecgjepa_core.checkpoint import load_checkpoint
-from ecgjepa_core.config import ModelConfig
-from ecgjepa_core.model import ECGJEPA
-from ecgjepa_core.pretrain import (CHECKPOINT, LOG, PretrainConfig, adamw_param_groups, encoder_file,
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.models.ecgjepa import ECGJEPA
+from ecgjepa_core.training.pretrain import (CHECKPOINT, LOG, PretrainConfig, adamw_param_groups, encoder_file,
                                    pretrain)
-from ecgjepa_core.schedules import PretrainSchedule
+from ecgjepa_core.training.schedules import PretrainSchedule
 
 # drop path > 0 so that resuming must restore the global torch RNG exactly.
 TINY = ModelConfig(embed_dim=32, depth=2, num_heads=4, pred_embed_dim=16, pred_depth=1, pred_num_heads=2,
@@ -110,7 +110,7 @@ def test_same_run_twice_is_identical(tmp_path):
 
 def test_losses_read_back_in_windows_log_the_same_rows(tmp_path, monkeypatch):
     """On a GPU the losses of 50 steps are read at once; the log must not depend on the window."""
-    import ecgjepa_core.pretrain as P
+    import ecgjepa_core.training.pretrain as P
 
     every = pretrain(_dataset(), TINY, CFG, tmp_path / "every")
     monkeypatch.setattr(P, "loss_window", lambda device: 2)  # 3 steps per epoch: a full window, then the rest

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from ecgjepa_core.report import compare_with_paper, format_cell, write_report, write_table
+from ecgjepa_core.report.markdown import compare_with_paper, format_cell, write_report, write_table
 
 
 def test_paper_value_and_difference_are_looked_up():

@@ -28,10 +28,15 @@ def test_select_notebooks(tmp_path):
 def test_paper_profile_refuses_without_gpu(monkeypatch):
     import torch
 
+    from ecgjepa_core.study.profiles import ALLOW_CPU_ENV, get_profile, require_device
+
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv(ALLOW_CPU_ENV, raising=False)
     with pytest.raises(SystemExit, match="needs one CUDA GPU"):
-        run.require_gpu_for("paper")
-    run.require_gpu_for("smoke")
+        require_device(get_profile("paper"))
+    require_device(get_profile("smoke"))
+    monkeypatch.setenv(ALLOW_CPU_ENV, "1")  # the explicit bypass of the paper-size structural test
+    require_device(get_profile("paper"))
 
 
 def _notebook(path, *cells):

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ecgjepa_core.schedules import PretrainSchedule, warmup_cosine_lr
+from ecgjepa_core.training.schedules import PretrainSchedule, warmup_cosine_lr
 
 PEAK = 2.5e-5
 I = 7  # iterations per epoch; deliberately not a round number

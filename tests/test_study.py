@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecgjepa_core import datasets
-from ecgjepa_core.profiles import get_profile
-from ecgjepa_core.study import MB, RB, Study, Variant, masking_variant
+from ecgjepa_core.study import datasets
+from ecgjepa_core.study.profiles import get_profile
+from ecgjepa_core.study.study import MB, RB, Study, Variant, masking_variant
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_paper_profile_refuses_without_gpu(monkeypatch):
 
 
 def test_pretrained_variants_are_every_model_the_tables_use():
-    from ecgjepa_core.tables import pretrained_variants
+    from ecgjepa_core.study.tables import pretrained_variants
 
     study = Study("smoke", progress=False)
     keys = [v.key for v in pretrained_variants(study)]

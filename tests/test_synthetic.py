@@ -11,8 +11,8 @@ import torch
 
 from ecgjepa_core.data.preprocess import Recipe
 from ecgjepa_core.data.records import RecordError
-from ecgjepa_core import synthetic
-from ecgjepa_core.synthetic import SyntheticReader, synthetic_ecgs
+from ecgjepa_core.data import synthetic
+from ecgjepa_core.data.synthetic import SyntheticReader, synthetic_ecgs
 
 BLOCK = 4  # small generator calls keep the tests fast; the block logic is the same
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal, read_metadata_csv,
+from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal, read_metadata_csv,
                       standard_lead_rows)
 
 _FS_IN_NAME = re.compile(r"_(\d+(?:\.\d+)?)hz\.npy$", re.IGNORECASE)

@@ -31,12 +31,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
-from .. import __version__
-from ..paths import shared_dir
-from .preprocess import Recipe
-from .records import RecordError
+from ecgjepa_core import __version__
+from ecgjepa_core.paths import shared_dir
+from ecgjepa_core.data.preprocess import Recipe
+from ecgjepa_core.data.records import RecordError
 
 log = logging.getLogger(__name__)
 

@@ -7,22 +7,27 @@ metadata only (pretraining uses no labels), so an empty Dx is not an error here.
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from .labels import parse_dx
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError
-from .wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
+from ecgjepa_core.data.labels import parse_dx
+from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
+                                       record_locations)
+from ecgjepa_core.data.wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
 
 FS = 500.0
+
+log = logging.getLogger(__name__)
 
 
 class ChapmanNingboReader:
     """Records under ``root`` (the ``WFDBRecords`` folder or its parent), two folder levels deep.
 
-    ``index()`` reads headers only. Columns: ``record_id`` (e.g. ``JS20000``), subfolder
+    ``index()`` reads headers only. Columns: ``record_id`` (e.g. ``JS20000``; ``20/200/JS20000`` when the
+    name is in several folders, see ``record_locations``), subfolder
     (``20/200``), n_samples, fs, age, sex, dx (comma-joined SNOMED codes), ``skip_reason``
     (None, or the RecordError reason ``read`` will raise as far as the header tells).
     """
@@ -32,15 +37,23 @@ class ChapmanNingboReader:
     def __init__(self, root: Path | str, min_samples: int = 5000, crop: bool = True):
         self.root, self.min_samples, self.crop = Path(root), min_samples, crop
 
-    @cached_property
+    @property
     def _locations(self) -> dict[str, Path]:
+        """record_id → record path without extension (see ``record_locations``)."""
+        return self._found[0]
+
+    @cached_property
+    def _found(self) -> tuple[dict[str, Path], list[str]]:
         top = self.root / "WFDBRecords" if (self.root / "WFDBRecords").is_dir() else self.root
         if not top.is_dir():
             raise DatasetError(self.root, "Chapman–Ningbo folder not found")
-        headers = sorted(top.glob("*/*/*.hea"))
+        headers = list(top.glob("*/*/*.hea"))
         if not headers:
             raise DatasetError(top, "no */*/*.hea records (expected WFDBRecords/NN/NNN/)")
-        return {h.stem: h.with_suffix("") for h in headers}
+        locations, warnings = record_locations(headers, top)
+        for warning in warnings:
+            log.warning(warning)
+        return locations, warnings
 
     def _header_row(self, record_id: str, base: Path) -> dict:
         row = {"record_id": record_id, "subfolder": f"{base.parent.parent.name}/{base.parent.name}",
@@ -57,7 +70,8 @@ class ChapmanNingboReader:
         return row
 
     def index(self) -> pd.DataFrame:
-        return pd.DataFrame([self._header_row(rid, base) for rid, base in self._locations.items()])
+        table = pd.DataFrame([self._header_row(rid, base) for rid, base in self._locations.items()])
+        return annotate_index(table, warnings=self._found[1])
 
     def read(self, record_id: str) -> Record:
         base = self._locations.get(str(record_id))

@@ -22,7 +22,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal, read_metadata_csv
+from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
+                                       checked_signal, read_metadata_csv)
 
 FS = 400.0
 MODES = ("paper", "strip_padding")
@@ -91,14 +92,40 @@ class Code15Reader:
         return pd.DataFrame({"exam_id": exam_id[rows], "h5_file": path.name, "h5_row": rows})
 
     def _exams_csv(self) -> pd.DataFrame:
-        table = read_metadata_csv(self.root / "exams.csv", ["exam_id"])
-        return table.drop_duplicates("exam_id")
+        """exams.csv, one row per exam_id (integer); DatasetError for bad or conflicting ids."""
+        path = self.root / "exams.csv"
+        table = read_metadata_csv(path, ["exam_id"])
+        exam_id = pd.to_numeric(table["exam_id"], errors="coerce")
+        if bad := table.loc[exam_id.isna() | (exam_id % 1 != 0), "exam_id"].tolist():
+            raise DatasetError(path, f"exam_id column has empty or non-integer values {bad[:5]}")
+        table["exam_id"] = exam_id.astype(np.int64)
+        table = table.drop_duplicates()  # the official file repeats some rows verbatim
+        if (conflicting := table.loc[table["exam_id"].duplicated(), "exam_id"]).size:
+            raise DatasetError(path, f"exam_id {sorted(set(conflicting))[:5]} listed twice with different values")
+        return table
 
     def index(self) -> pd.DataFrame:
+        """Exams of the HDF5 files joined with exams.csv; exams without a matching exams.csv row
+        (absent: ``no_metadata``; its ``trace_file`` names another file: ``metadata_mismatch``) are
+        left out and listed in ``attrs["left_out"]``."""
         rows = pd.concat([self._file_rows(p) for p in self._files()], ignore_index=True)
-        table = rows.merge(self._exams_csv(), on="exam_id", how="left")
+        if (repeated := rows[rows["exam_id"].duplicated(keep=False)]).size:
+            first = repeated.iloc[0]
+            files = sorted(set(repeated.loc[repeated["exam_id"] == first["exam_id"], "h5_file"]))
+            raise DatasetError(self.root, f"exam_id {first['exam_id']} is in more than one tracing "
+                                          f"({', '.join(files)}); {repeated['exam_id'].nunique()} such exams")
+        table = rows.merge(self._exams_csv(), on="exam_id", how="left", indicator=True)
         table.insert(0, "record_id", table["exam_id"].astype(str))
-        return table
+        absent = (table.pop("_merge") == "left_only").to_numpy()
+        trace_file = table["trace_file"] if "trace_file" in table else table["h5_file"]
+        mismatch = ~absent & (trace_file != table["h5_file"]).to_numpy()
+        left_out = {"no_metadata": table.loc[absent, "record_id"].tolist(),
+                    "metadata_mismatch": table.loc[mismatch, "record_id"].tolist()}
+        table = table[~absent & ~mismatch].reset_index(drop=True)
+        if table.empty:
+            raise DatasetError(self.root / "exams.csv", f"no exam of the HDF5 files matches exams.csv "
+                                                        f"({sum(absent)} absent, {sum(mismatch)} with another trace_file)")
+        return annotate_index(table, left_out)
 
     @cached_property
     def _locations(self) -> dict[str, tuple[Path, int]]:

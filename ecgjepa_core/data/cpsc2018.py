@@ -9,18 +9,22 @@ these 9, so a tenth code means different data, not a tenth class.
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from .labels import CPSC2018_CODES, cpsc_multi_hot, parse_dx
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError
-from .wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
+from ecgjepa_core.data.labels import CPSC2018_CODES, cpsc_multi_hot, parse_dx
+from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
+                                       record_locations)
+from ecgjepa_core.data.wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
 
 FS = 500.0
 _FOLDER = re.compile(r"^g\d+$")
+
+log = logging.getLogger(__name__)
 
 
 def label_problem(codes: tuple[str, ...]) -> tuple[str, str] | None:
@@ -35,7 +39,8 @@ def label_problem(codes: tuple[str, ...]) -> tuple[str, str] | None:
 class Cpsc2018Reader:
     """CPSC2018 under ``root`` (the folder holding ``g1`` … ``g7``, e.g. ``training/cpsc_2018``).
 
-    ``index()`` reads headers only. Columns: ``record_id`` (e.g. ``A0001``), folder (``g1`` …),
+    ``index()`` reads headers only. Columns: ``record_id`` (e.g. ``A0001``; ``g1/A0001`` when the name
+    is in several folders, see ``record_locations``), folder (``g1`` …),
     n_samples, fs, age, sex, dx (comma-joined codes as in the header), one 0/1 column per class
     named by its SNOMED code in ``CPSC2018_CODES`` order, and ``skip_reason`` (None, or the
     RecordError reason that ``read`` will raise, as far as the header tells).
@@ -46,16 +51,26 @@ class Cpsc2018Reader:
     def __init__(self, root: Path | str, min_samples: int = 5000, crop: bool = True):
         self.root, self.min_samples, self.crop = Path(root), min_samples, crop
 
-    @cached_property
+    @property
     def _locations(self) -> dict[str, Path]:
-        """record_id → record path without extension, over every gK folder."""
+        """record_id → record path without extension, over every gK folder (see ``record_locations``)."""
+        return self._found[0]
+
+    @cached_property
+    def _found(self) -> tuple[dict[str, Path], list[str]]:
         if not self.root.is_dir():
             raise DatasetError(self.root, "CPSC2018 folder not found")
         folders = sorted((p for p in self.root.iterdir() if p.is_dir() and _FOLDER.match(p.name)),
                          key=lambda p: int(p.name[1:]))
         if not folders:
             raise DatasetError(self.root, "no g1 … g7 folders (expected the Challenge 2020 layout)")
-        return {h.stem: h.with_suffix("") for folder in folders for h in sorted(folder.glob("*.hea"))}
+        headers = [h for folder in folders for h in folder.glob("*.hea")]
+        if not headers:
+            raise DatasetError(self.root, f"no *.hea records in {', '.join(f.name for f in folders)}")
+        locations, warnings = record_locations(headers, self.root)
+        for warning in warnings:
+            log.warning(warning)
+        return locations, warnings
 
     def _header_row(self, record_id: str, base: Path) -> dict:
         row = {"record_id": record_id, "folder": base.parent.name, "n_samples": None, "fs": None,
@@ -81,7 +96,7 @@ class Cpsc2018Reader:
         table = pd.DataFrame(rows, columns=["record_id", "folder", "n_samples", "fs", "age", "sex", "dx",
                                             *CPSC2018_CODES, "skip_reason"])
         table[list(CPSC2018_CODES)] = table[list(CPSC2018_CODES)].fillna(0).astype("int8")
-        return table
+        return annotate_index(table, warnings=self._found[1])
 
     def read(self, record_id: str) -> Record:
         base = self._locations.get(str(record_id))

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 import pooch
 import requests
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
 log = logging.getLogger(__name__)
 

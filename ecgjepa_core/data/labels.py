@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .records import DatasetError, read_metadata_csv
+from ecgjepa_core.data.records import DatasetError, read_metadata_csv
 
 PTBXL_SUPERCLASSES: tuple[str, ...] = ("CD", "HYP", "MI", "NORM", "STTC")
 PTBXL_TASKS: tuple[str, ...] = ("superdiagnostic", "subdiagnostic", "diagnostic", "form", "rhythm", "all")
@@ -88,10 +88,28 @@ def ptbxl_multi_hot(scp_codes: Iterable[dict[str, float]], statements: pd.DataFr
     return pd.DataFrame(labels, columns=list(classes))
 
 
+def unknown_scp_codes(scp_codes: dict[str, dict[str, float]], statements: pd.DataFrame) -> dict[str, list[str]]:
+    """Codes of the records' scp_codes (record id → dict) absent from ``statements`` → ids of their records."""
+    known = set(statements.index)
+    unknown: dict[str, list[str]] = {}
+    for record_id, codes in scp_codes.items():
+        for code in codes:
+            if code not in known:
+                unknown.setdefault(code, []).append(record_id)
+    return unknown
+
+
 def read_scp_statements(path: Path) -> pd.DataFrame:
     """``scp_statements.csv`` indexed by code; DatasetError if missing or without the needed columns."""
-    return read_metadata_csv(path, ["diagnostic", "form", "rhythm", "diagnostic_class", "diagnostic_subclass"],
-                             index_col=0)
+    table = read_metadata_csv(path, ["diagnostic", "form", "rhythm", "diagnostic_class", "diagnostic_subclass"],
+                              index_col=0)
+    if repeated := sorted(set(table.index[table.index.duplicated()].astype(str))):
+        raise DatasetError(path, f"statement codes listed twice: {repeated[:5]}")
+    flags = table[["diagnostic", "form", "rhythm"]]
+    if bad := [c for c in flags if not pd.to_numeric(flags[c], errors="coerce").fillna(0).isin([0, 1]).all()
+               or pd.to_numeric(flags[c], errors="coerce").isna().sum() != flags[c].isna().sum()]:
+        raise DatasetError(path, f"columns {bad} must hold 1, 0 or nothing")
+    return table
 
 
 def cpsc_multi_hot(codes: Iterable[str]) -> np.ndarray:

@@ -15,12 +15,41 @@ import numpy as np
 import pandas as pd
 import wfdb
 
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, read_metadata_csv
-from .wfdb_io import header_fields, header_path, read_wfdb_physical
+from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
+                                       read_metadata_csv)
+from ecgjepa_core.data.wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
 
 FS = 500.0
 WAVE_NAMES = {"p": "P", "N": "QRS", "t": "T"}
 ANNOTATION_EXTENSIONS = {lead: lead.lower() for lead in STANDARD_12_LEADS}
+# Longest wave accepted, onset to offset. LUDB's longest are P 302 ms, QRS 260 ms, T 396 ms.
+MAX_WAVE_MS = 600.0
+
+
+def annotation_problem(symbols: list[str], samples: np.ndarray, n_samples: int) -> str | None:
+    """Why a ``( peak )`` annotation sequence is not a LUDB delineation, or None if it is one.
+
+    Checked: only the symbols ``( ) p N t``; sample positions strictly increasing inside the
+    record (0 … ``n_samples`` − 1); at least one QRS; every wave's onset-to-offset span at most
+    ``MAX_WAVE_MS``. All 2,400 annotation files of LUDB 1.0.1 pass; random bytes read by
+    ``wfdb.rdann`` do not.
+    """
+    if unknown := sorted({str(s) for s in symbols} - {"(", ")", *WAVE_NAMES}):
+        return f"symbols {unknown[:8]} are not LUDB's ( p N t )"
+    samples = np.asarray(samples, dtype=np.int64)
+    if samples.size and (samples.min() < 0 or samples.max() >= n_samples):
+        return f"annotation at samples {samples.min()}…{samples.max()}, outside the record (0…{n_samples - 1})"
+    if np.any(np.diff(samples) <= 0):
+        return "sample positions are not strictly increasing"
+    waves = waves_from_annotation(list(symbols), samples)
+    if not (waves["wave"] == "QRS").any():
+        return "no QRS annotated"
+    span_ms = (waves["offset"] - waves["onset"]).dropna().astype(float) * 1000.0 / FS
+    if (long := waves.loc[span_ms.index[span_ms > MAX_WAVE_MS]]).size:
+        first = long.iloc[0]
+        return (f"{len(long)} waves longer than {MAX_WAVE_MS:g} ms onset to offset "
+                f"(e.g. {first['wave']} {first['onset']}…{first['offset']})")
+    return None
 
 
 def waves_from_annotation(symbols: list[str], samples: np.ndarray) -> pd.DataFrame:
@@ -53,16 +82,28 @@ class LudbReader:
         self.root = Path(root)
 
     def index(self) -> pd.DataFrame:
+        """ludb.csv rows whose record is in ``data/``; rows without a header file are left out
+        (``attrs["left_out"]["missing_file"]``). DatasetError if no record is there at all."""
         if not (self.root / "data").is_dir():
             raise DatasetError(self.root / "data", "LUDB data folder not found")
         table = read_metadata_csv(self.root / "ludb.csv", ["ID"], dtype=str)
         table = table.apply(lambda column: column.str.strip())
         table.insert(0, "record_id", table.pop("ID"))
-        present = [header_path(self.root / "data" / rid).is_file() for rid in table["record_id"]]
-        return table[present].reset_index(drop=True)
+        if table["record_id"].isna().any() or table["record_id"].duplicated().any():
+            raise DatasetError(self.root / "ludb.csv", "ID column has empty or repeated values")
+        present = np.array([header_path(self.root / "data" / rid).is_file() for rid in table["record_id"]], bool)
+        if not present.any():
+            raise DatasetError(self.root / "data", f"none of the {len(table)} records of ludb.csv found (N.hea)")
+        left_out = {"missing_file": table.loc[~present, "record_id"].tolist()}
+        return annotate_index(table[present].reset_index(drop=True), left_out)
 
     def annotations(self, record_id: str) -> dict[str, pd.DataFrame]:
-        """Lead name (I … V6) → DataFrame (wave ∈ {P, QRS, T}, onset, peak, offset) in samples."""
+        """Lead name (I … V6) → DataFrame (wave ∈ {P, QRS, T}, onset, peak, offset) in samples.
+
+        RecordError ``missing_file`` / ``bad_annotation`` (with ``annotation_problem``'s reason)
+        naming the lead's file.
+        """
+        n_samples = read_header(self.root / "data" / str(record_id)).sig_len
         per_lead = {}
         for lead, extension in ANNOTATION_EXTENSIONS.items():
             path = self.root / "data" / f"{record_id}.{extension}"
@@ -72,7 +113,10 @@ class LudbReader:
                 ann = wfdb.rdann(str(self.root / "data" / str(record_id)), extension)
             except Exception as err:
                 raise RecordError(path, "bad_annotation", f"wfdb could not read the annotation: {err}") from None
-            per_lead[lead] = waves_from_annotation(list(ann.symbol), np.asarray(ann.sample))
+            symbols, samples = list(ann.symbol), np.asarray(ann.sample)
+            if problem := annotation_problem(symbols, samples, n_samples):
+                raise RecordError(path, "bad_annotation", f"not a delineation of lead {lead}: {problem}")
+            per_lead[lead] = waves_from_annotation(symbols, samples)
         return per_lead
 
     def read(self, record_id: str) -> Record:

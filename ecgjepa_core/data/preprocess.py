@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.signal
 
-from .records import JEPA_8_LEADS, STANDARD_12_LEADS, Record, RecordError
+from ecgjepa_core.data.records import JEPA_8_LEADS, STANDARD_12_LEADS, Record, RecordError
 
 # Bump when a function below changes its output for the same Recipe: invalidates every cache.
 PREPROCESS_VERSION = 1

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .labels import PTBXL_TASKS, parse_scp_codes, ptbxl_classes, ptbxl_multi_hot, read_scp_statements
-from .records import STANDARD_12_LEADS, DatasetError, Record, RecordError, read_metadata_csv
-from .wfdb_io import header_path, read_wfdb_physical
+from ecgjepa_core.data.labels import (PTBXL_TASKS, parse_scp_codes, ptbxl_classes, ptbxl_multi_hot,
+                                      read_scp_statements, unknown_scp_codes)
+from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
+                                       read_metadata_csv)
+from ecgjepa_core.data.wfdb_io import header_path, read_wfdb_physical
 
 _FILENAME_COLUMN = {500: "filename_hr", 100: "filename_lr"}
 _METADATA = ["ecg_id", "patient_id", "strat_fold", "age", "sex"]
+UNKNOWN_CODE_POLICIES = ("count", "fail")
+
+log = logging.getLogger(__name__)
 
 
 class PtbxlReader:
@@ -22,15 +29,24 @@ class PtbxlReader:
     ``task`` picks the label set (see :mod:`.labels`); its classes are ``self.classes``.
     ``index()`` columns: ``record_id`` (str(ecg_id)), ecg_id, patient_id, strat_fold, age, sex,
     filename, scp_codes (dict), then one 0/1 column per class. Rows whose header file is absent
-    (e.g. only part of PTB-XL downloaded) are left out; their count is in ``index().attrs["missing_files"]``.
+    (e.g. only part of PTB-XL downloaded) or whose strat_fold is not an integer 1–10 are left out
+    and listed in ``index().attrs["left_out"]`` (reasons ``missing_file``, ``bad_strat_fold``).
+
+    ``unknown_codes``: what an scp_codes entry absent from ``scp_statements.csv`` does (it can
+    label nothing, so the record may lose its label): ``"count"`` names the codes and their records
+    in ``index().attrs["warnings"]`` (and the log); ``"fail"`` raises DatasetError.
     """
 
-    def __init__(self, root: Path | str, sampling_rate: int = 500, task: str = "superdiagnostic"):
+    def __init__(self, root: Path | str, sampling_rate: int = 500, task: str = "superdiagnostic",
+                 unknown_codes: str = "count"):
         if sampling_rate not in _FILENAME_COLUMN:
             raise ValueError(f"sampling_rate must be 500 or 100, got {sampling_rate}")
         if task not in PTBXL_TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {PTBXL_TASKS}")
+        if unknown_codes not in UNKNOWN_CODE_POLICIES:
+            raise ValueError(f"unknown_codes must be one of {UNKNOWN_CODE_POLICIES}, got {unknown_codes!r}")
         self.root, self.sampling_rate, self.task = Path(root), sampling_rate, task
+        self.unknown_codes = unknown_codes
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -47,8 +63,14 @@ class PtbxlReader:
         if not self.root.is_dir():
             raise DatasetError(self.root, "PTB-XL folder not found")
         table = read_metadata_csv(path, [*_METADATA, "scp_codes", _FILENAME_COLUMN[self.sampling_rate]])
-        if table["ecg_id"].isna().any() or table["ecg_id"].duplicated().any():
-            raise DatasetError(path, "ecg_id column has empty or repeated values")
+        ecg_id = pd.to_numeric(table["ecg_id"], errors="coerce")
+        if bad := table.loc[ecg_id.isna() | (ecg_id % 1 != 0), "ecg_id"].tolist():
+            raise DatasetError(path, f"ecg_id column has empty or non-integer values {bad[:5]}")
+        if (repeated := ecg_id[ecg_id.duplicated()]).size:
+            raise DatasetError(path, f"ecg_id column has repeated values {sorted(set(repeated.astype(int)))[:5]}")
+        table["ecg_id"] = ecg_id.astype(int)
+        if (filenames := table[_FILENAME_COLUMN[self.sampling_rate]]).isna().any():
+            raise DatasetError(path, f"empty {filenames.name} for ecg_id {table.loc[filenames.isna(), 'ecg_id'].tolist()[:5]}")
         table["scp_codes"] = [
             parse_scp_codes(text, f"{path} (ecg_id {ecg_id})") for text, ecg_id in zip(table["scp_codes"], table["ecg_id"])
         ]
@@ -56,17 +78,37 @@ class PtbxlReader:
 
     def index(self) -> pd.DataFrame:
         table = self._database()
-        table = table.assign(filename=table[_FILENAME_COLUMN[self.sampling_rate]])
-        present = [header_path(self.root / f).is_file() for f in table["filename"]]
-        n_missing = len(table) - sum(present)
-        table = table[present].reset_index(drop=True)
+        table = table.assign(filename=table[_FILENAME_COLUMN[self.sampling_rate]],
+                             record_id=table["ecg_id"].astype(str))
+        fold = pd.to_numeric(table["strat_fold"], errors="coerce")
+        good_fold = fold.isin(range(1, 11)).to_numpy()
+        present = np.array([header_path(self.root / str(f)).is_file() for f in table["filename"]])
+        left_out = {"missing_file": table.loc[~present, "record_id"].tolist(),
+                    "bad_strat_fold": table.loc[present & ~good_fold, "record_id"].tolist()}
+        table = table[present & good_fold].reset_index(drop=True)
         if table.empty:
-            raise DatasetError(self.root, f"no record of ptbxl_database.csv found under records{self.sampling_rate}")
+            raise DatasetError(self.root, f"no record of ptbxl_database.csv found under records{self.sampling_rate} "
+                                          f"with a strat_fold 1-10 ({len(left_out['missing_file'])} files absent)")
+        table["strat_fold"] = table["strat_fold"].astype(float).astype(int)
+        warnings = self._unknown_code_warnings(table)
         labels = ptbxl_multi_hot(table["scp_codes"], self._statements, self.task)
-        out = pd.concat([table[_METADATA + ["filename", "scp_codes"]], labels], axis=1)
-        out.insert(0, "record_id", out["ecg_id"].astype(int).astype(str))
-        out.attrs["missing_files"] = n_missing
-        return out
+        out = pd.concat([table[["record_id", *_METADATA, "filename", "scp_codes"]], labels], axis=1)
+        return annotate_index(out, left_out, warnings)
+
+    def _unknown_code_warnings(self, table: pd.DataFrame) -> list[str]:
+        """Sentences naming scp_codes absent from scp_statements.csv; DatasetError under ``unknown_codes="fail"``."""
+        unknown = unknown_scp_codes(dict(zip(table["record_id"], table["scp_codes"])), self._statements)
+        if not unknown:
+            return []
+        listing = "; ".join(f"{code} in {len(ids)} records (ecg_id {', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})"
+                            for code, ids in sorted(unknown.items()))
+        if self.unknown_codes == "fail":
+            raise DatasetError(self.root / "ptbxl_database.csv",
+                               f"scp_codes not in scp_statements.csv: {listing} (unknown_codes='fail')")
+        message = (f"{self.root / 'ptbxl_database.csv'}: scp_codes not in scp_statements.csv label nothing: "
+                   f"{listing}; pass unknown_codes='fail' to stop instead")
+        log.warning(message)
+        return [message]
 
     @cached_property
     def _rows(self) -> dict[str, dict]:
@@ -84,4 +126,4 @@ class PtbxlReader:
 
     def __getstate__(self) -> dict:
         # Drop cached tables so a pickled reader holds only paths and options.
-        return {k: self.__dict__[k] for k in ("root", "sampling_rate", "task")}
+        return {k: self.__dict__[k] for k in ("root", "sampling_rate", "task", "unknown_codes")}

@@ -9,6 +9,12 @@ A reader is a small class per dataset with two methods:
   raises :class:`RecordError` naming the file and the problem; callers count it as a skip by
   ``reason``.
 
+Records the dataset lists but ``index()`` cannot offer (files absent, no valid fold, metadata that
+does not match) are not dropped silently: ``index().attrs["left_out"]`` maps a skip reason to their
+record ids, and the cache counts them with the skips of ``read``. Findings that change no record
+set but must be seen (unknown label codes, ids qualified by folder) are sentences in
+``index().attrs["warnings"]``; the cache logs them and keeps them in its ``info.json``.
+
 Readers are picklable (they hold only paths and options) so that a process pool can call
 ``read`` in parallel.
 """
@@ -62,6 +68,47 @@ def read_metadata_csv(path: Path, required: Iterable[str] = (), **read_csv_kwarg
     if missing := set(required) - set(table.columns):
         raise DatasetError(path, f"missing columns {sorted(missing)} (columns {list(table.columns)})")
     return table
+
+
+def left_out(index: pd.DataFrame) -> dict[str, list[str]]:
+    """Skip reason → record ids a reader listed but left out of ``index`` (see the module docstring)."""
+    return index.attrs.get("left_out", {})
+
+
+def index_warnings(index: pd.DataFrame) -> list[str]:
+    """Sentences a reader attached to ``index`` for the user (see the module docstring)."""
+    return index.attrs.get("warnings", [])
+
+
+def annotate_index(index: pd.DataFrame, left_out: dict[str, list[str]] | None = None,
+                   warnings: list[str] | None = None) -> pd.DataFrame:
+    """Attach left-out records (empty reasons dropped) and warnings to ``index``; returns it."""
+    index.attrs["left_out"] = {reason: list(ids) for reason, ids in (left_out or {}).items() if len(ids)}
+    index.attrs["warnings"] = list(warnings or [])
+    return index
+
+
+def record_locations(headers: Iterable[Path], root: Path) -> tuple[dict[str, Path], list[str]]:
+    """record_id → path without extension for header files found under ``root``, and warnings.
+
+    The id is the file name (``A0001``), so ids stay those of the dataset's papers and tables.
+    A name found in several folders (``g1/A0002.hea`` and ``g2/A0002.hea``) would otherwise keep
+    one record and silently hide the other: each copy is kept, with its id qualified by the
+    folder (``g1/A0002``, ``g2/A0002``), and a warning names the paths.
+    """
+    by_name: dict[str, list[Path]] = {}
+    for header in sorted(headers):
+        by_name.setdefault(header.stem, []).append(header.with_suffix(""))
+    locations, warnings = {}, []
+    for name, bases in by_name.items():
+        if len(bases) == 1:
+            locations[name] = bases[0]
+            continue
+        qualified = {base.relative_to(root).as_posix(): base for base in bases}
+        locations.update(qualified)
+        warnings.append(f"{root}: record name {name} found {len(bases)} times "
+                        f"({', '.join(str(b) + '.hea' for b in bases)}); kept each as {', '.join(qualified)}")
+    return locations, warnings
 
 
 class RecordError(ValueError):

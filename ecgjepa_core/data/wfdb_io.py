@@ -1,18 +1,20 @@
 """Reading one WFDB record (``.hea`` + ``.dat``/``.mat``) in physical units, with every failure as RecordError.
 
 wfdb itself decodes headers as ASCII with errors ignored, falls back to 250 Hz on an unparsable
-sampling rate and silently reads fewer samples when the signal file is longer than the header
-says. The checks below turn each of those into a named error before wfdb is trusted.
+sampling rate, replaces an ADC gain of 0 (the format's "uncalibrated") by its default of 200 and
+silently reads fewer samples when the signal file is longer than the header says. The checks
+below turn each of those into a named error before wfdb is trusted.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import wfdb
 
-from .records import RecordError, checked_signal, standard_lead_rows
+from ecgjepa_core.data.records import RecordError, checked_signal, standard_lead_rows
 
 # Bytes per sample of the WFDB storage formats whose file size can be checked exactly.
 _BYTES_PER_SAMPLE = {"16": 2, "61": 2, "80": 1, "32": 4}
@@ -27,18 +29,42 @@ def read_header(base: Path) -> wfdb.io.record.Record:
     """Parse the header of record ``base`` (path without extension); RecordError if absent or not UTF-8 text."""
     hea = header_path(base)
     try:
-        hea.read_bytes().decode("utf-8")
+        text = hea.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise RecordError(hea, "missing_file", "header file not found") from None
     except UnicodeDecodeError as err:
         raise RecordError(hea, "bad_header", f"header is not UTF-8 text (byte {err.start})") from None
+    except OSError as err:  # a directory, a symlink loop, no permission, an I/O error
+        raise RecordError(hea, "unreadable_file", f"cannot read the header: {err.strerror or err}") from None
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for number, line in enumerate(lines, 1):
+        if not line.isascii():  # wfdb would drop the characters and look for another file
+            raise RecordError(hea, "bad_header", f"non-ASCII characters in header line {number} {line[:60]!r} "
+                                                 "(WFDB header lines are ASCII; rename the record)")
     try:
         header = wfdb.rdheader(str(base))
     except Exception as err:  # wfdb raises bare ValueError/IndexError/etc. on malformed lines
         raise RecordError(hea, "bad_header", f"malformed header: {err}") from None
     if not header.n_sig or not header.sig_len:
         raise RecordError(hea, "bad_header", f"header declares {header.n_sig} signals of {header.sig_len} samples")
+    if uncalibrated := [name for name, gain in zip(header.sig_name, _declared_gains(lines[1:1 + header.n_sig]))
+                        if gain == 0]:
+        raise RecordError(hea, "uncalibrated", f"ADC gain 0 (uncalibrated) for leads {uncalibrated}: "
+                                               "amplitudes in mV are unknown")
     return header
+
+
+_GAIN = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _declared_gains(signal_lines: list[str]) -> list[float | None]:
+    """The ADC gain each signal line states (third field, e.g. ``1000(0)/mV``); None where absent."""
+    gains = []
+    for line in signal_lines:
+        fields = line.split()
+        match = _GAIN.match(fields[2]) if len(fields) > 2 else None
+        gains.append(float(match.group(0)) if match else None)
+    return gains
 
 
 def header_fields(comments: list[str]) -> dict[str, str]:
@@ -68,9 +94,11 @@ def _check_signal_file_size(base: Path, header: wfdb.io.record.Record) -> None:
             raise RecordError(path, "truncated_signal",
                               f"file has {actual} bytes, header implies {expected} ({header.sig_len} samples)")
         if actual > expected:
-            held = (actual - offset) // (_BYTES_PER_SAMPLE[fmt] * len(channels))
-            raise RecordError(path, "length_mismatch",
-                              f"header says {header.sig_len} samples but the file holds {held}")
+            frame = _BYTES_PER_SAMPLE[fmt] * len(channels)
+            held, extra = divmod(actual - offset, frame)
+            holds = f"{held} samples" + (f" and {extra} stray bytes" if extra else "")
+            raise RecordError(path, "length_mismatch", f"file has {actual} bytes, header implies {expected} "
+                                                       f"({header.sig_len} samples); the file holds {holds}")
 
 
 def read_wfdb_physical(
@@ -81,7 +109,8 @@ def read_wfdb_physical(
     ``first_samples`` keeps only the first samples (T = min(first_samples, length)); the NaN and
     zero-lead checks see only what is returned.
 
-    Raises RecordError for: missing/non-UTF-8/malformed header (``missing_file``, ``bad_header``),
+    Raises RecordError for: missing/unreadable/non-UTF-8/malformed header (``missing_file``,
+    ``unreadable_file``, ``bad_header``), an ADC gain of 0 (``uncalibrated``),
     sampling rate ≠ ``expected_fs`` (``wrong_fs``), missing/truncated/over-long signal file,
     units other than mV (``wrong_units``), unknown or missing leads, NaN samples.
     """

@@ -7,17 +7,17 @@ RandAugment), ``finetune``, ``low_shot``, ``regression`` (HR/QRS from features),
 Every result carries a ``protocol`` dict (``protocol_text()`` for captions) and bootstrap CIs.
 """
 
-from .augment import OPS, augment_batch, rand_augment
-from .baselines import random_encoder, random_init_linear_probe, supervised_from_scratch
-from .features import extract_features
-from .filters import bandpass
-from .finetune import finetune
-from .linear_probe import linear_probe
-from .low_shot import LowShotResult, low_shot_draws, low_shot_probe, low_shot_size
-from .recipes import (FINETUNE_CODE, FINETUNE_PAPER, PROBE_CODE, PROBE_PAPER, FinetuneRecipe, MAECosine,
+from ecgjepa_core.evaluation.augment import OPS, augment_batch, rand_augment
+from ecgjepa_core.evaluation.baselines import random_encoder, random_init_linear_probe, supervised_from_scratch
+from ecgjepa_core.evaluation.features import extract_features
+from ecgjepa_core.evaluation.filters import bandpass
+from ecgjepa_core.evaluation.finetune import finetune
+from ecgjepa_core.evaluation.linear_probe import linear_probe
+from ecgjepa_core.evaluation.low_shot import LowShotResult, low_shot_draws, low_shot_probe, low_shot_size
+from ecgjepa_core.evaluation.recipes import (FINETUNE_CODE, FINETUNE_PAPER, PROBE_CODE, PROBE_PAPER, FinetuneRecipe, MAECosine,
                       ProbeRecipe, TimmCosine)
-from .regression import RegressionResult, feature_regression
-from .scoring import ClassificationResult
+from ecgjepa_core.evaluation.regression import RegressionResult, feature_regression
+from ecgjepa_core.evaluation.scoring import ClassificationResult
 
 __all__ = [
     "OPS", "augment_batch", "rand_augment", "random_encoder", "random_init_linear_probe", "supervised_from_scratch",

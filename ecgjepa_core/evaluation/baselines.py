@@ -15,13 +15,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ..config import ModelConfig
-from ..model import Encoder
-from .features import extract_features
-from .finetune import finetune
-from .linear_probe import linear_probe
-from .recipes import FinetuneRecipe, finetune_recipe
-from .scoring import ClassificationResult, Task
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.models.ecgjepa import Encoder
+from ecgjepa_core.evaluation.features import extract_features
+from ecgjepa_core.evaluation.finetune import finetune
+from ecgjepa_core.evaluation.linear_probe import linear_probe
+from ecgjepa_core.evaluation.recipes import FinetuneRecipe, finetune_recipe
+from ecgjepa_core.evaluation.scoring import ClassificationResult, Task
 
 
 def random_encoder(cfg: ModelConfig, seed: int = 0) -> Encoder:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
-from ..model import Encoder
+from ecgjepa_core.models.ecgjepa import Encoder
 
 
 def as_tensor(x: np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -16,15 +16,15 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
-from ..model import DropPath, Encoder
-from ..precision import Precision, autocast_for
-from .augment import augment_batch
-from .filters import bandpass
-from .linear_probe import default_init_linear
-from .recipes import FinetuneRecipe, finetune_recipe
-from .scoring import (ClassificationResult, EpochEval, Selection, Task, build_result, check_task, evaluate_scores,
+from ecgjepa_core.models.ecgjepa import DropPath, Encoder
+from ecgjepa_core.training.precision import Precision, autocast_for
+from ecgjepa_core.evaluation.augment import augment_batch
+from ecgjepa_core.evaluation.filters import bandpass
+from ecgjepa_core.evaluation.linear_probe import default_init_linear
+from ecgjepa_core.evaluation.recipes import FinetuneRecipe, finetune_recipe
+from ecgjepa_core.evaluation.scoring import (ClassificationResult, EpochEval, Selection, Task, build_result, check_task, evaluate_scores,
                       loss_fn, n_outputs, scores_from_logits)
 
 

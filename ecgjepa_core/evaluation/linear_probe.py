@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .recipes import ProbeRecipe, probe_recipe
-from .scoring import (ClassificationResult, EpochEval, Selection, Task, build_result, check_task, evaluate_scores,
+from ecgjepa_core.evaluation.recipes import ProbeRecipe, probe_recipe
+from ecgjepa_core.evaluation.scoring import (ClassificationResult, EpochEval, Selection, Task, build_result, check_task, evaluate_scores,
                       loss_fn, n_outputs, scores_from_logits)
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .linear_probe import linear_probe
-from .recipes import ProbeRecipe, probe_recipe
-from .scoring import ClassificationResult, Task, n_outputs, protocol_text
+from ecgjepa_core.evaluation.linear_probe import linear_probe
+from ecgjepa_core.evaluation.recipes import ProbeRecipe, probe_recipe
+from ecgjepa_core.evaluation.scoring import ClassificationResult, Task, n_outputs, protocol_text
 
 
 def low_shot_size(n_train: int, fraction: float) -> int:

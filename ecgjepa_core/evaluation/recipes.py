@@ -18,7 +18,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
-from ..schedules import warmup_cosine_lr
+from ecgjepa_core.training.schedules import warmup_cosine_lr
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ..metrics import MAE, BootstrapCI, bootstrap_ci, mae_sd
-from .linear_probe import default_init_linear, predict_logits, train_linear_head
-from .recipes import ProbeRecipe, probe_recipe
-from .scoring import protocol_text
+from ecgjepa_core.evaluation.metrics import MAE, BootstrapCI, bootstrap_ci, mae_sd
+from ecgjepa_core.evaluation.linear_probe import default_init_linear, predict_logits, train_linear_head
+from ecgjepa_core.evaluation.recipes import ProbeRecipe, probe_recipe
+from ecgjepa_core.evaluation.scoring import protocol_text
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from .. import metrics as M
+from ecgjepa_core.evaluation import metrics as M
 
 Task = Literal["multilabel", "multiclass"]
 Selection = Literal["last", "val", "test_best"]

@@ -49,7 +49,7 @@ def test_sample_signal_is_wfdb_physical_mv():
 def test_records100_option_reads_low_rate_files():
     reader = PtbxlReader(sample("ptbxl"), sampling_rate=100)
     index = reader.index()
-    assert len(index) == 6 and index.attrs["missing_files"] == 4
+    assert len(index) == 6 and len(index.attrs["left_out"]["missing_file"]) == 4
     record = reader.read("17583")
     assert record.signal.shape == (12, 1000) and record.fs == 100
     assert record.source.name == "17583_lr.hea"

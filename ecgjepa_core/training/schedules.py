@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .model import ema_momentum
+from ecgjepa_core.models.ecgjepa import ema_momentum
 
 
 def warmup_cosine_lr(t: int, peak: float, warmup_steps: int, total_steps: int,

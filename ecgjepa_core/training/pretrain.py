@@ -45,13 +45,13 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
-from .checkpoint import atomic_save, save_checkpoint
-from .config import ModelConfig
-from .model import ECGJEPA
-from .precision import Precision, autocast_for
-from .schedules import PretrainSchedule
+from ecgjepa_core.checkpoint import atomic_save, save_checkpoint
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.models.ecgjepa import ECGJEPA
+from ecgjepa_core.training.precision import Precision, autocast_for
+from ecgjepa_core.training.schedules import PretrainSchedule
 
 
 CHECKPOINT, LOG = "checkpoint.pt", "log.csv"

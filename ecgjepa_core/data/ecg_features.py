@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.signal
 
-from ecgjepa_core.metrics import mae_sd
+from ecgjepa_core.evaluation.metrics import mae_sd
 
 ECG_FEATURES_VERSION = 2  # bump when the labels change, so that cached label tables are recomputed
 QRS_THRESHOLD = 0.15  # fraction of the velocity rise above baseline that counts as QRS
@@ -180,7 +180,7 @@ def ecg_feature_table(signals: np.ndarray, record_ids: list[str], fs: float, wor
     ``heart_rate``, ``qrs_duration``, ``n_beats`` and the failure ``reason`` (empty when measured)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
     chunks = [range(i, min(i + chunk, len(record_ids))) for i in range(0, len(record_ids), chunk)]
     workers = workers or os.cpu_count() or 1
@@ -208,7 +208,7 @@ def validate_on_ludb(ludb_root: Path, fs: float = 250, records: list[str] | None
     for each feature over the records where it was measured, the failure counts, and the QRS error
     on even record numbers (not used to fit ``QRS_OFFSET_MS``).
     """
-    from .data.ludb import FS as LUDB_FS, LudbReader
+    from ecgjepa_core.data.ludb import FS as LUDB_FS, LudbReader
 
     reader = LudbReader(ludb_root)
     rows = []
@@ -238,7 +238,7 @@ if __name__ == "__main__":
 
     from ecgjepa_core.paths import shared_dir
 
-    # python -m ecgjepa_core.ecg_features [LUDB folder]: the delineator's own error on LUDB.
+    # python -m ecgjepa_core.data.ecg_features [LUDB folder]: the delineator's own error on LUDB.
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else shared_dir() / "data" / "ludb"
     table, summary = validate_on_ludb(root)
     for key, value in summary.items():

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import ArraysReader, ChapmanNingboReader, Code15Reader, Cpsc2018Reader, LudbReader, PtbxlReader
-from .data.cache import PreparedCache, ensure_cache
-from .data.labels import CPSC2018_CLASSES, CPSC2018_CODES, PTBXL_SUPERCLASSES
-from .data.splits import Split, paper_split, ptbxl_standard_split, stratified_kfold
-from .paths import REPO_ROOT
-from .profiles import LEADS_8_OF_12, Profile, Source
+from ecgjepa_core.data import ArraysReader, ChapmanNingboReader, Code15Reader, Cpsc2018Reader, LudbReader, PtbxlReader
+from ecgjepa_core.data.cache import PreparedCache, ensure_cache
+from ecgjepa_core.data.labels import CPSC2018_CLASSES, CPSC2018_CODES, PTBXL_SUPERCLASSES
+from ecgjepa_core.data.splits import Split, paper_split, ptbxl_standard_split, stratified_kfold
+from ecgjepa_core.paths import REPO_ROOT
+from ecgjepa_core.study.profiles import LEADS_8_OF_12, Profile, Source
 
 READERS = {"ptbxl": PtbxlReader, "cpsc2018": Cpsc2018Reader, "chapman_ningbo": ChapmanNingboReader,
            "code15": Code15Reader, "ludb": LudbReader, "arrays": ArraysReader}
@@ -37,7 +37,7 @@ def cache_root(profile: Profile) -> Path:
 
 def make_reader(profile: Profile, source: Source):
     if source.reader == "synthetic":
-        from .synthetic import SyntheticReader
+        from ecgjepa_core.data.synthetic import SyntheticReader
 
         return SyntheticReader(**source.options)
     options = {k: v for k, v in source.options.items() if k not in _USE_OPTIONS}
@@ -103,7 +103,7 @@ def pretraining_corpus(profile: Profile, leads: Sequence[int] = LEADS_8_OF_12, i
 
 
 def synthetic_source(profile: Profile) -> Source:
-    from .profiles import STUDY_RAW, PAPER_RAW
+    from ecgjepa_core.study.profiles import STUDY_RAW, PAPER_RAW
 
     recipe = PAPER_RAW if profile.name == "paper" else STUDY_RAW
     return Source("synthetic", "synthetic", "", recipe, {"n": profile.synthetic, "seed": 0})

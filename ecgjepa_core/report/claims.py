@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import metrics as M
-from .evaluation.scoring import metric_functions
-from .report import one_row
-from .tables import METRICS, TASK
+from ecgjepa_core.evaluation import metrics as M
+from ecgjepa_core.evaluation.scoring import metric_functions
+from ecgjepa_core.report.markdown import one_row
+from ecgjepa_core.study.tables import METRICS, TASK
 
 SCORES_DIR = "scores"
 

@@ -18,16 +18,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import datasets
-from .checkpoint import load_checkpoint
-from .ecg_features import ECG_FEATURES_VERSION, ecg_feature_table, validate_on_ludb
-from .config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
-from .evaluation import extract_features, random_encoder
-from .model import Encoder
-from .paths import REPO_ROOT
-from .pretrain import PretrainConfig, PretrainResult, encoder_file, pretrain
-from .profiles import LEADS_8_OF_12, Profile, get_profile
-from .run import require_gpu_for
+from ecgjepa_core.study import datasets
+from ecgjepa_core.checkpoint import load_checkpoint
+from ecgjepa_core.data.ecg_features import ECG_FEATURES_VERSION, ecg_feature_table, validate_on_ludb
+from ecgjepa_core.models.config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
+from ecgjepa_core.evaluation import extract_features, random_encoder
+from ecgjepa_core.models.ecgjepa import Encoder
+from ecgjepa_core.paths import REPO_ROOT
+from ecgjepa_core.training.pretrain import PretrainConfig, PretrainResult, encoder_file, pretrain
+from ecgjepa_core.study.overrides import apply_overrides, parse_overrides
+from ecgjepa_core.study.profiles import LEADS_8_OF_12, Profile, get_profile, require_device
 
 
 @dataclass(frozen=True)
@@ -86,13 +86,15 @@ class Study:
     """A profile plus the notebook parameters: where results go, seeds, optional overrides."""
 
     def __init__(self, profile: str | Profile = "smoke", output_dir: str | Path | None = None, seed: int = 0,
-                 epochs: int | None = None, device: str = "auto", progress: bool = True):
-        self.profile = get_profile(profile) if isinstance(profile, str) else profile
-        require_gpu_for(self.profile.name)
+                 overrides: str | dict | None = None, device: str = "auto", progress: bool = True):
+        base = get_profile(profile) if isinstance(profile, str) else profile
+        changes = parse_overrides(overrides)
+        self.profile = replace(apply_overrides(base, changes), overrides=tuple(sorted(changes.items())))
+        require_device(self.profile)
         self.output_dir = Path(output_dir or REPO_ROOT / "results" / self.profile.name)
         self.figures_dir = self.output_dir / "figures"
         self.seed = seed
-        self.epochs = epochs if epochs and epochs > 0 else self.profile.pretrain.epochs
+        self.epochs = self.profile.pretrain.epochs
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         self.progress = progress
         self.runs_dir = Path(os.environ.get("ECGJEPA_RUNS", REPO_ROOT / "runs")) / self.profile.name
@@ -139,7 +141,9 @@ class Study:
 
     def run_dir(self, variant: Variant, corpus_fingerprint: str) -> Path:
         """``runs/<profile>/<key>-<hash of model, optimisation and data>``."""
-        settings = {"model": self.model_config(variant).to_dict(),
+        # The attention implementation is left out: the three are exact, so switching one must not retrain.
+        model = {k: v for k, v in self.model_config(variant).to_dict().items() if k != "attention"}
+        settings = {"model": model,
                     "pretrain": {k: v for k, v in asdict(self.pretrain_config(variant)).items()
                                  if k not in ("save_every", "device", "progress", "num_workers")},
                     "data": corpus_fingerprint}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .paper import paper_cell
+from ecgjepa_core.report.paper import paper_cell
 
 COLUMNS = ["method", "dataset", "task", "metric", "setting", "ours", "sd", "ci_low", "ci_high", "n_runs",
            "paper", "paper_sd", "difference", "protocol"]

@@ -17,10 +17,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .config import ModelConfig
-from .data.preprocess import Recipe
-from .paths import REPO_ROOT, SAMPLE_DIR, shared_dir
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.data.preprocess import Recipe
+from ecgjepa_core.paths import REPO_ROOT, SAMPLE_DIR, shared_dir
 
 # Caches hold 12 leads so that the 12-lead model (Table 8) reads the same cache; the 8-lead
 # model takes rows I, II, V1–V6 of it.
@@ -89,11 +90,18 @@ class Profile:
     ptbxl_splits: tuple[str, ...] = ("paper", "standard")
     requires_gpu: bool = False
     deviations: tuple[str, ...] = ()
+    # (dotted key, value) pairs set from the command line or papermill (see ``study.overrides``).
+    overrides: tuple[tuple[str, Any], ...] = ()
 
     @property
     def table_note(self) -> str:
         """The line every table of this profile carries: how this setting differs from the paper's."""
-        return f"Profile `{self.name}`: " + " ".join(self.deviations[:2]) + " All deviations: REPORT.md."
+        note = f"Profile `{self.name}`: " + " ".join(self.deviations[:2]) + " All deviations: REPORT.md."
+        return note + (f" Overrides: {self.overrides_text}." if self.overrides else "")
+
+    @property
+    def overrides_text(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.overrides)
 
     def path(self, source: Source) -> Path:
         return self.data_root / source.path
@@ -185,6 +193,26 @@ def paper() -> Profile:
 
 
 PROFILES = {"smoke": smoke, "cpu-study": cpu_study, "paper": paper}
+
+
+ALLOW_CPU_ENV = "ECGJEPA_ALLOW_CPU"
+
+
+def require_device(profile: Profile) -> None:
+    """A profile written for a CUDA GPU stops at once, clearly, where torch sees none.
+
+    ``ECGJEPA_ALLOW_CPU=1`` bypasses the check on purpose (the paper-size structural test on CPU).
+    """
+    if not profile.requires_gpu or os.environ.get(ALLOW_CPU_ENV) == "1":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise SystemExit(
+            f"profile {profile.name!r} needs one CUDA GPU (full datasets, 768-wide model, 100 epochs), and torch "
+            f"{torch.__version__} sees none on this machine. Use --profile smoke or cpu-study here, evaluate "
+            "released weights with --profile paper-eval (GPU or CPU), or install a CUDA build of torch on a GPU "
+            f"machine (see README, 'GPU'). {ALLOW_CPU_ENV}=1 runs it on the CPU anyway (for structural tests).")
 
 
 def get_profile(name: str) -> Profile:

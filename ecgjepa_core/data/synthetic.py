@@ -24,8 +24,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data.preprocess import select_leads
-from .data.records import JEPA_8_LEADS, STANDARD_12_LEADS, Record, RecordError
+from ecgjepa_core.data.preprocess import select_leads
+from ecgjepa_core.data.records import JEPA_8_LEADS, STANDARD_12_LEADS, Record, RecordError
 
 FS = 500.0
 N_SAMPLES = 5000

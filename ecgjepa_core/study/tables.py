@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .datasets import LabelledSet, cpsc_splits, ptbxl_splits
-from .evaluation import (feature_regression, finetune, linear_probe, low_shot_probe, low_shot_size,
+from ecgjepa_core.study.datasets import LabelledSet, cpsc_splits, ptbxl_splits
+from ecgjepa_core.evaluation import (feature_regression, finetune, linear_probe, low_shot_probe, low_shot_size,
                          supervised_from_scratch)
-from .evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
-from .evaluation.scoring import bootstrap_cis, evaluate_scores
-from .report import compare_with_paper
-from .study import MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant, without_cropa
+from ecgjepa_core.evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
+from ecgjepa_core.evaluation.scoring import bootstrap_cis, evaluate_scores
+from ecgjepa_core.report.markdown import compare_with_paper
+from ecgjepa_core.study.study import MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant, without_cropa
 
 ML, MC = "multi-label", "multi-class"
 TASK = {ML: "multilabel", MC: "multiclass"}

@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import Attention
-from .config import ModelConfig
-from .masking import sample_time_mask
-from .positional import sincos_2d
+from ecgjepa_core.models.attention import Attention
+from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.models.masking import sample_time_mask
+from ecgjepa_core.models.positional import sincos_2d
 
 
 class DropPath(nn.Module):

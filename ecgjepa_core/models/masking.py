@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .config import MaskConfig
+from ecgjepa_core.models.config import MaskConfig
 
 
 def _ratio(scale: tuple[float, float], gen: torch.Generator | None) -> float:

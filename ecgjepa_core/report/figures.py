@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
-from .masking import sample_time_mask
+from ecgjepa_core.models.config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
+from ecgjepa_core.models.masking import sample_time_mask
 
 LEAD_NAMES_8 = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
 PALETTE = sns.color_palette("colorblind")
@@ -100,7 +100,7 @@ def plot_masking_strategies(path: Path | str, n_examples: int = 6, seed: int = 0
 def plot_cropa_mask(path: Path | str, n_leads: int = 8, n_patches: int = 50, query_lead: str | int = "V1",
                     query_patch: int = 20, lead_names: Sequence[str] | None = None) -> Figure:
     """The (L·N × L·N) CroPA mask, and the tokens one query token attends to on the L × N grid."""
-    from .attention import cropa_mask
+    from ecgjepa_core.models.attention import cropa_mask
 
     names = list(lead_names or (LEAD_NAMES_8 if n_leads == 8 else [f"lead {i}" for i in range(n_leads)]))
     lead = names.index(query_lead) if isinstance(query_lead, str) else int(query_lead)
@@ -305,7 +305,7 @@ def _finite(x) -> bool:
 def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours vs paper") -> Figure:
     """Grouped horizontal bars: ours (error bar from sd, else CI) beside the paper (± paper_sd) per row.
 
-    ``table`` has the columns of :data:`ecgjepa_core.report.COLUMNS` (missing optional columns are
+    ``table`` has the columns of :data:`ecgjepa_core.report.markdown.COLUMNS` (missing optional columns are
     fine). Rows without a paper value show only our bar.
     """
     table = table.reset_index(drop=True)
