@@ -1,8 +1,11 @@
 """Run the notebook series with papermill and write the manifest: ``python -m ecgjepa_core.run``.
 
-``run_all.sh`` calls this after setting up the environment. Every notebook gets the same
-parameters (``profile``, ``output_dir`` and the ``-p key value`` overrides); executed copies go to
-``results/<profile>/notebooks/``; the first failing notebook stops the run with its name and cell.
+``run_all.sh`` calls this after setting up the environment. Every ``-p key value`` is checked against
+the notebooks' typed parameters cells before the first notebook starts (an unknown key, a wrong type, a
+bad ``encoders`` or ``overrides`` value fails at once); each notebook then gets ``profile``,
+``output_dir`` and the parameters it declares. Executed copies go to ``results/<profile>/notebooks/``;
+the first failing notebook stops the run with its name and cell, and its executed copy is left in a
+temporary folder, so a failed run never overwrites committed results.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -21,10 +26,13 @@ from typing import Any
 
 import yaml
 
+from ecgjepa_core.environment import lock_identity
 from ecgjepa_core.paths import REPO_ROOT
+from ecgjepa_core.report.provenance import git_state
 from ecgjepa_core.study.profiles import get_profile, require_device
 
-PROFILES = ("smoke", "cpu-study", "paper")
+PROFILES = ("smoke", "cpu-study", "paper", "paper-eval")
+RESERVED = {"profile": "--profile", "output_dir": "--results"}  # set by this runner, not by -p
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 PACKAGES = ("ecgjepa-core", "torch", "numpy", "scipy", "pandas", "h5py", "wfdb", "neurokit2", "scikit-learn",
             "matplotlib", "papermill", "jupytext", "nbclient")
@@ -49,7 +57,7 @@ def _parse_value(text: str) -> Any:
     return text
 
 
-def parse_overrides(pairs: list[list[str]]) -> dict[str, Any]:
+def parse_pairs(pairs: list[list[str]]) -> dict[str, Any]:
     """``[["seed", "1"], ["lr", "1e-3"]]`` -> ``{"seed": 1, "lr": 0.001}``."""
     return {key: _parse_value(value) for key, value in pairs}
 
@@ -66,8 +74,10 @@ def select_notebooks(only: str | None, notebook_dir: Path = NOTEBOOK_DIR) -> lis
     return books
 
 
-def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> float:
-    """Run one notebook with papermill; returns wall seconds; raises NotebookFailed naming the cell."""
+def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_dir: Path | None = None) -> float:
+    """Run one notebook with papermill into ``out_dir``; returns wall seconds; raises NotebookFailed naming the
+    cell. It executes into ``failed_dir`` (default: ``out_dir``) and moves the copy to ``out_dir`` only on
+    success, so that a failure leaves an earlier executed copy in place."""
     import nbformat
     import papermill as pm
     import zmq
@@ -79,30 +89,25 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> float:
     encrypt = zmq.has("curve") and KernelManager.class_traits().get("transport_encryption") is not None
     kernel_config = Config({"KernelManager": {"transport_encryption": "auto"}}) if encrypt else Config()
     out_dir.mkdir(parents=True, exist_ok=True)
+    staged = (failed_dir or out_dir) / notebook.name
     start = time.perf_counter()
     try:
         # coalesce_streams: one stdout and one stderr output per cell, a progress bar's redraws
         # reduced to its final line.
-        pm.execute_notebook(str(notebook), str(out_dir / notebook.name), parameters=parameters,
+        pm.execute_notebook(str(notebook), str(staged), parameters=parameters,
                             kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
                             log_output=False, config=kernel_config, coalesce_streams=True)
     except pm.PapermillExecutionError as err:
-        executed = nbformat.read(out_dir / notebook.name, as_version=4)
+        executed = nbformat.read(staged, as_version=4)
         code = [c for c in executed.cells if c.cell_type == "code"]
         failed = next((i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.get("outputs", []))), 0)
         first_line = (code[failed].source.strip().splitlines() or [""])[0] if code else ""
         raise NotebookFailed(
             f"{notebook.name} failed in code cell {failed + 1} of the executed copy (`{first_line}`): "
-            f"{err.ename}: {err.evalue}. Executed copy: {out_dir / notebook.name}") from None
+            f"{err.ename}: {err.evalue}. Executed copy: {staged}") from None
+    if staged != out_dir / notebook.name:
+        shutil.move(staged, out_dir / notebook.name)
     return time.perf_counter() - start
-
-
-def _git_commit() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
-    # "dirty": the code differs from the commit; results/ is left out because the run itself writes there.
-    changed = git("status", "--porcelain", "--", ".", ":!results")
-    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(changed)}
 
 
 def _hardware() -> dict[str, Any]:
@@ -145,25 +150,69 @@ def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
     several calls with ``--only``; ``complete``: every notebook of the series has run ok."""
     manifest = {"profile": profile, "complete": complete,
                 "written_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "git": _git_commit(), "parameters": parameters, "notebooks": runs,
+                "git": git_state(), "parameters": parameters, "notebooks": runs,
                 "wall_seconds": round(sum(r["seconds"] for r in runs), 1), "packages": _versions(),
-                "hardware": _hardware(), "data": _data_fingerprints(results_dir)}
+                "hardware": _hardware(), "lock": lock_identity(), "data": _data_fingerprints(results_dir)}
     path = results_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return path
 
 
-def kept_runs(results_dir: Path, parameters: dict[str, Any], rerun: set[str]) -> list[dict[str, Any]]:
-    """The previous manifest's entries for notebooks this call does not run, when it was written with
-    the same parameters: ``--only`` then adds to the record of the series instead of replacing it."""
+def kept_runs(results_dir: Path, rerun: set[str]) -> list[dict[str, Any]]:
+    """The previous manifest's entries of the notebooks this call does not run, each with the commit and
+    parameters it ran with: ``--only`` adds to the record of the series and never drops earlier entries."""
     path = results_dir / "manifest.json"
     if not path.exists():
         return []
     old = json.loads(path.read_text())
-    if old.get("parameters") != parameters:
-        return []
-    commit = old.get("git", {}).get("commit")
-    return [{"commit": commit, **r} for r in old.get("notebooks", []) if r["notebook"] not in rerun]
+    commit, parameters = old.get("git", {}).get("commit"), old.get("parameters")
+    return [{"commit": commit, "parameters": parameters, **r} for r in old.get("notebooks", [])
+            if r["notebook"] not in rerun]
+
+
+def declared_parameters(notebooks: list[Path]) -> dict[str, dict[str, str]]:
+    """``{notebook name: {parameter: inferred type name}}`` from each notebook's parameters cell."""
+    import papermill as pm
+
+    return {nb.name: {k: v["inferred_type_name"] for k, v in pm.inspect_notebook(str(nb)).items()}
+            for nb in notebooks}
+
+
+_TYPES = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+
+
+def check_parameters(profile: str, given: dict[str, Any], declared: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """``given`` checked against the notebooks' parameters and normalised; SystemExit naming the problem.
+
+    ``encoders`` and ``overrides`` are parsed here (files must exist, keys and types must fit the profile)
+    and passed on as JSON text.
+    """
+    from ecgjepa_core.study.encoders import EncoderSpecError, parse_encoders
+    from ecgjepa_core.study.overrides import OverrideError, apply_overrides, parse_overrides
+
+    known = {k: t for params in declared.values() for k, t in params.items()}
+    out = {}
+    for key, value in given.items():
+        if key in RESERVED:
+            raise SystemExit(f"-p {key}: set it with {RESERVED[key]}, not as a parameter")
+        if key not in known:
+            raise SystemExit(f"-p {key}: no notebook declares this parameter; parameters: "
+                             f"{', '.join(sorted(k for k in known if k not in RESERVED))}")
+        if key in ("encoders", "overrides"):
+            try:
+                parsed = parse_encoders(value) if key == "encoders" else parse_overrides(value)
+                if key == "overrides":
+                    apply_overrides(get_profile(profile), parsed)
+            except (EncoderSpecError, OverrideError) as err:
+                raise SystemExit(f"-p {key}: {err}") from None
+            out[key] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else (value or "")
+            continue
+        expected = known[key]
+        if expected in _TYPES and (not isinstance(value, _TYPES[expected])
+                                   or (expected in ("int", "float") and isinstance(value, bool))):
+            raise SystemExit(f"-p {key} {value!r}: expected {expected}, got {type(value).__name__}")
+        out[key] = value
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,36 +220,44 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="smoke", choices=PROFILES)
     ap.add_argument("--only", help="comma-separated notebook numbers, e.g. 01,03")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
-                    help="papermill parameter passed to every notebook (repeatable)")
+                    help="notebook parameter (repeatable): seed, encoders, overrides, allow_mixed")
     ap.add_argument("--results", type=Path, default=None, help="results folder (default results/<profile>)")
     args = ap.parse_args(argv)
 
-    require_device(get_profile(args.profile))
-    results_dir = (args.results or REPO_ROOT / "results" / args.profile).resolve()
-    parameters = {"profile": args.profile, "output_dir": str(results_dir), **parse_overrides(args.parameter)}
     notebooks = select_notebooks(args.only)
     if not notebooks:
         raise SystemExit(f"no notebooks found in {NOTEBOOK_DIR}")
-    runs = kept_runs(results_dir, parameters, {nb.name for nb in notebooks})
-    commit = _git_commit()["commit"]
+    declared = declared_parameters(notebooks)
+    given = check_parameters(args.profile, parse_pairs(args.parameter), declared)
+    require_device(get_profile(args.profile))
+    results_dir = (args.results or REPO_ROOT / "results" / args.profile).resolve()
+    parameters = {"profile": args.profile, "output_dir": str(results_dir), **given}
+    runs = kept_runs(results_dir, {nb.name for nb in notebooks})
+    commit = git_state()["commit"]
     series = {nb.name for nb in select_notebooks(None)}
+    failed_dir = Path(tempfile.mkdtemp(prefix=f"ecgjepa-{args.profile}-"))
 
     def record(entry: dict[str, Any]) -> Path:
         runs[:] = sorted([r for r in runs if r["notebook"] != entry["notebook"]] + [entry],
                          key=lambda r: r["notebook"])
         ok = {r["notebook"] for r in runs if r["status"] == "ok"}
-        complete = ok >= series
-        return write_manifest(results_dir, args.profile, parameters, runs, complete=complete)  # the report reads it
+        one_run = len({(r.get("commit"), json.dumps(r.get("parameters"), sort_keys=True)) for r in runs}) == 1
+        return write_manifest(results_dir, args.profile, parameters, runs, complete=ok >= series and one_run)
 
+    path = None
     for nb in notebooks:
         print(f"[run_all] {nb.name} ({args.profile})", flush=True)
+        own = {k: v for k, v in parameters.items() if k in RESERVED or k in declared[nb.name]}
         try:
-            seconds = execute(nb, results_dir / "notebooks", parameters)
+            seconds = execute(nb, results_dir / "notebooks", own, failed_dir=failed_dir)
         except NotebookFailed as err:
-            record({"notebook": nb.name, "status": "failed", "seconds": 0.0, "commit": commit})
+            if path is not None:  # a run that failed before its first notebook leaves earlier results alone
+                record({"notebook": nb.name, "status": "failed", "seconds": 0.0, "commit": commit,
+                        "parameters": parameters})
             print(f"[run_all] FAILED: {err}", file=sys.stderr)
             return 1
-        path = record({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1), "commit": commit})
+        path = record({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1), "commit": commit,
+                       "parameters": parameters})
         print(f"[run_all] {nb.name} done in {seconds:.0f} s", flush=True)
     print(f"[run_all] all {len(notebooks)} notebooks done; manifest: {path}")
     return 0

@@ -10,29 +10,27 @@
 
 # %% [markdown]
 # # 00 · Data
-# Every dataset of the profile is read in its official layout, passed through the profile's
-# recipe and stored in a prepared cache (rebuilt whenever the recipe or the source changes).
-# The table counts the records found, prepared and used for pretraining, and every skip by reason.
+# Every source of the profile prepared into a cache: records found, prepared and used, skips by reason, and
+# one record as the model sees it.
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu-study | paper
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
 output_dir: str = ""  # default: results/<profile>
 seed: int = 0  # pretraining seed; probe seeds are offset from it
-epochs: int = 0  # pretraining epochs, 0 means the profile default
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
 
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core.report import figures
-from ecgjepa_core.report import markdown as report
-from ecgjepa_core.study import tables
-from ecgjepa_core.study.study import MB, RB, Study
+from ecgjepa_core.report import figures, markdown
+from ecgjepa_core.study.study import Study
 
-study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
 summary = study.data_summary()
-report.write_plain_table(summary, study.output_dir, "data", "Data used in this run", [study.profile.table_note])
+markdown.write_plain_table(summary, study.output_dir, "data", "Data used in this run", [study.profile.table_note])
 display(Markdown(summary.drop(columns=["recipe_fingerprint", "source_fingerprint"]).to_markdown(index=False)))
 
 # %%

@@ -9,46 +9,44 @@
 # ---
 
 # %% [markdown]
-# # 01 · Pretraining (ECG-JEPA rb and mb)
-# Both masking strategies are pretrained on the profile's corpus (resumed if interrupted, reused
-# if already done). Figures: the two masking strategies, the CroPA mask, the training curves, and
-# a 2-D map of the frozen mb representations of PTB-XL coloured by superclass.
+# # 01 · Pretraining
+# ECG-JEPA rb (random masking) and mb (multi-block masking) pretrained on the profile's corpus, or found again
+# in `runs/` (a row given as a file in `encoders` is not pretrained); the masks, CroPA, the loss curves and the
+# embedding of PTB-XL.
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu-study | paper
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
 output_dir: str = ""  # default: results/<profile>
 seed: int = 0  # pretraining seed; probe seeds are offset from it
-epochs: int = 0  # pretraining epochs, 0 means the profile default
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
 
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core.report import figures
-from ecgjepa_core.report import markdown as report
-from ecgjepa_core.study import tables
+from ecgjepa_core.report import figures, markdown
 from ecgjepa_core.study.study import MB, RB, Study
 
-study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
-summary = study.pretraining_summary([RB, MB])
-report.write_plain_table(summary, study.output_dir, "pretraining", "Pretraining runs", [study.profile.table_note])
-display(Markdown(summary.to_markdown(index=False)))
+variants = [v for v in (RB, MB) if study.given(v) is None] if study.can_pretrain else []
+summary = study.pretraining_summary(variants)
+markdown.write_plain_table(summary, study.output_dir, "pretraining", "Pretraining runs", [study.profile.table_note])
+display(Markdown(summary.to_markdown(index=False) if len(summary) else "Nothing pretrained: every row is a given file."))
 
 # %%
 figures.plot_masking_strategies(study.figures_dir / "masking_strategies.png", seed=seed)
-
-# %%
 figures.plot_cropa_mask(study.figures_dir / "cropa_mask.png")
+if len(summary):
+    figures.plot_pretraining_curves(study.figures_dir / "pretraining_curves.png",
+                                    {v.method: study.runs_dir / r for v, r in zip(variants, summary["run"])})
 
 # %%
-figures.plot_pretraining_curves(study.figures_dir / "pretraining_curves.png",
-                                {v.method: study.runs_dir / r for v, r in zip([RB, MB], summary["run"])})
-
-# %%
-features = study.features(MB.key, study.encoder(MB), study.ptbxl)
+features = study.features("mb", study.encoder(MB), study.ptbxl)
 figures.plot_embedding(study.figures_dir / "embedding_mb_ptbxl.png", features, study.ptbxl.y,
-                       list(study.ptbxl.class_names), title="ECG-JEPA_mb representations of PTB-XL", method="pca")
+                       list(study.ptbxl.class_names), title=f"ECG-JEPA_mb ({study.encoder_label(MB)}), PTB-XL",
+                       method="pca")
 
 # %%
 for row in summary.itertuples():

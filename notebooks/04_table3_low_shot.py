@@ -10,33 +10,27 @@
 
 # %% [markdown]
 # # 04 · Table 3 · Low-shot linear evaluation
-# 1 % and 10 % of the PTB-XL training records, three draws each (the authors' draw rule), a fresh linear probe
-# per draw; mean ± population sd of the multi-label macro AUC.
+# Linear probes trained on 1 % and 10 % of the PTB-XL training labels (several draws each), multi-label.
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu-study | paper
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
 output_dir: str = ""  # default: results/<profile>
 seed: int = 0  # pretraining seed; probe seeds are offset from it
-epochs: int = 0  # pretraining epochs, 0 means the profile default
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
 
 # %%
 from IPython.display import Markdown, display
 
 from ecgjepa_core.report import figures
-from ecgjepa_core.report import markdown as report
-from ecgjepa_core.study import tables
-from ecgjepa_core.study.study import MB, RB, Study
+from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.study import Study
 
-study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
-
-# %%
-table = tables.table3_low_shot(study)
-report.write_table(table, study.output_dir, "table3_low_shot", "Table 3 · Low-shot linear evaluation", [study.profile.table_note])
-display(Markdown(report.to_markdown(table)))
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
-figures.plot_ours_vs_paper(study.figures_dir / "table3_low_shot_ours_vs_paper.png", table, title="Table 3 · Low-shot linear evaluation: ours vs paper")
+result = publish(study, "table3_low_shot")
+display(Markdown(show(result)))
 
 # %%
-print(report.paper_gap(table))
-print("A row without a number had too few training records for that fraction; its protocol says so.")
+display(Markdown(findings(study, result)))

@@ -10,39 +10,28 @@
 
 # %% [markdown]
 # # 06 · Table 5 · ECG features
-# Heart rate and QRS duration regressed linearly on frozen representations of PTB-XL. The labels come from our
-# neurokit2-based delineator; its own error against LUDB's cardiologists (last rows) is the floor below which
-# no model can be judged.
+# Heart rate and QRS duration, labelled by our neurokit2-based delineator (validated on LUDB's cardiologists),
+# regressed linearly on frozen features of PTB-XL records.
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu-study | paper
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
 output_dir: str = ""  # default: results/<profile>
 seed: int = 0  # pretraining seed; probe seeds are offset from it
-epochs: int = 0  # pretraining epochs, 0 means the profile default
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
 
 # %%
 from IPython.display import Markdown, display
 
 from ecgjepa_core.report import figures
-from ecgjepa_core.report import markdown as report
-from ecgjepa_core.study import tables
-from ecgjepa_core.study.study import MB, RB, Study
+from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.study import Study
 
-study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
-
-# %%
-labels = study.ecg_feature_labels()
-ludb = study.ludb_validation()
-print(f"labels: {labels.heart_rate.notna().sum()} heart rates and {labels.qrs_duration.notna().sum()} QRS durations "
-      f"of {len(labels)} records; failures by reason: {labels.reason[labels.reason.fillna('') != ''].value_counts().to_dict()}")
-table = tables.table5_ecg_features(study, labels, ludb)
-report.write_table(table, study.output_dir, "table5_ecg_features", "Table 5 · ECG features", [study.profile.table_note])
-display(Markdown(report.to_markdown(table)))
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
-figures.plot_ours_vs_paper(study.figures_dir / "table5_ecg_features_ours_vs_paper.png", table, title="Table 5 · ECG features: ours vs paper")
+result = publish(study, "table5_ecg_features")
+display(Markdown(show(result)))
 
 # %%
-print(report.contrast(table, "ECG-JEPA_mb", "Random init", dataset="PTB-XL", task="heart rate", metric="MAE",
-                      setting="paper split"))
-print(report.paper_gap(table))
+display(Markdown(findings(study, result)))

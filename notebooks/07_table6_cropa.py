@@ -14,34 +14,24 @@
 # evaluated by linear probe and by fine-tuning: PTB-XL multi-class AUC.
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu-study | paper
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
 output_dir: str = ""  # default: results/<profile>
 seed: int = 0  # pretraining seed; probe seeds are offset from it
-epochs: int = 0  # pretraining epochs, 0 means the profile default
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
 
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core.report import claims
 from ecgjepa_core.report import figures
-from ecgjepa_core.report import markdown as report
-from ecgjepa_core.study import tables
-from ecgjepa_core.study.study import MB, RB, Study
+from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.study import Study
 
-study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
-
-# %%
-table = tables.table6_cropa(study)
-report.write_table(table, study.output_dir, "table6_cropa", "Table 6 · CroPA ablation", [study.profile.table_note])
-claims.save_test_scores(study.output_dir, "table6_cropa", study.scores)
-display(Markdown(report.to_markdown(table)))
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
-figures.plot_ours_vs_paper(study.figures_dir / "table6_cropa_ours_vs_paper.png", table, title="Table 6 · CroPA ablation: ours vs paper")
+result = publish(study, "table6_cropa")
+display(Markdown(show(result)))
 
 # %%
-for method in ("ECG-JEPA_rb", "ECG-JEPA_mb"):
-    for protocol in ("linear", "finetune"):
-        print(report.contrast_settings(table, f"cropa=yes, {protocol}, paper split", f"cropa=no, {protocol}, paper split",
-                                       method=method, metric="AUC (one-vs-one)"))
-print(report.paper_gap(table))
+display(Markdown(findings(study, result)))

@@ -14,31 +14,24 @@
 # PTB-XL multi-label.
 
 # %% tags=["parameters"]
-profile: str = "smoke"  # smoke | cpu-study | paper
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
 output_dir: str = ""  # default: results/<profile>
 seed: int = 0  # pretraining seed; probe seeds are offset from it
-epochs: int = 0  # pretraining epochs, 0 means the profile default
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
 
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core.report import claims
 from ecgjepa_core.report import figures
-from ecgjepa_core.report import markdown as report
-from ecgjepa_core.study import tables
-from ecgjepa_core.study.study import MB, RB, Study
+from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.study import Study
 
-study = Study(profile, output_dir or None, seed=seed, epochs=epochs)
-
-# %%
-table = tables.table7_masking(study)
-report.write_table(table, study.output_dir, "table7_masking", "Table 7 · Masking strategy and ratio", [study.profile.table_note])
-claims.save_test_scores(study.output_dir, "table7_masking", study.scores)
-display(Markdown(report.to_markdown(table)))
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
-figures.plot_ours_vs_paper(study.figures_dir / "table7_masking_ours_vs_paper.png", table, title="Table 7 · Masking strategy and ratio: ours vs paper")
+result = publish(study, "table7_masking")
+display(Markdown(show(result)))
 
 # %%
-print(report.best_row(table, metric="AUC", setting_contains="paper split"))
-print(report.paper_gap(table))
+display(Markdown(findings(study, result)))

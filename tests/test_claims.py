@@ -7,54 +7,54 @@ import pandas as pd
 import pytest
 
 from ecgjepa_core.report import claims
-from ecgjepa_core.report.markdown import compare_with_paper
+from ecgjepa_core.study.results import TableResult, TestScores, classification_cells, row_key, to_frame
 
-SETTING = {"dataset": "PTB-XL", "task": "multi-label", "metric": "AUC", "setting": "paper split"}
+WHERE = dict(encoder="e", dataset="PTB-XL", task="multi-label", split="paper split", protocol="linear", ablation="")
 
 
-def _scores(seed: int = 0, n: int = 400, noise: tuple[float, float] = (1.0, 1.3)):
-    """Targets (n, 3) and two models' logits; the first is less noisy, i.e. better on most records."""
+def _scores(seed: int = 0, n: int = 400, noise: tuple[float, float] = (1.0, 1.3), seeds: int = 2):
+    """Targets (n, 3) and two models' logits (seeds, n, 3); the first is less noisy on most records."""
     rng = np.random.default_rng(seed)
     y = (rng.random((n, 3)) < 0.3).astype(np.int64)
     shared = rng.normal(size=(n, 3))  # both models find the same records hard: what pairing exploits
-    return y, y + noise[0] * shared, y + noise[1] * shared + 0.3 * rng.normal(size=(n, 3))
+    a = np.stack([y + noise[0] * shared + 0.05 * rng.normal(size=(n, 3)) for _ in range(seeds)])
+    b = np.stack([y + noise[1] * shared + 0.3 * rng.normal(size=(n, 3)) for _ in range(seeds)])
+    return y, a, b
 
 
-def _write_run(tmp_path, y, s_a, s_b, method_b="Random init"):
-    from ecgjepa_core.evaluation.scoring import bootstrap_cis, evaluate_scores
-
-    rows, kept = [], {}
-    for method, s in (("ECG-JEPA_rb", s_a), (method_b, s_b)):
-        ci = bootstrap_cis("multilabel", y, s, 500, 0, names=("auc",))["auc"]
-        rows.append(dict(method=method, **SETTING, ours=evaluate_scores("multilabel", y, s)["auc"], sd=0.0,
-                         n_runs=3, ci_low=ci.low, ci_high=ci.high))
-        kept[(method, "PTB-XL", "multi-label", "paper split")] = {"scores": (y, s), "rows": np.arange(len(y))}
-    compare_with_paper("linear", rows).to_csv(tmp_path / "table1_linear.csv", index=False)
-    claims.save_test_scores(tmp_path, "table1_linear", kept)
-    return pd.DataFrame(rows)
+def _write_run(tmp_path, y, s_a, s_b, method_b="Random init", flags_b=""):
+    result = TableResult("table1_linear")
+    rows = []
+    for method, s, flags in (("ECG-JEPA_rb", s_a, ""), (method_b, s_b, flags_b)):
+        key = {"method": method, **WHERE}
+        result.scores[row_key(key)] = TestScores(y, s, np.arange(len(y)))
+        for cell in classification_cells("multi-label", y, s, 3, 300, 0, "probe seeds"):
+            rows.append({**key, **cell, "flags": flags or cell["flags"], "paper_key": None})
+    result.rows = to_frame("linear", rows)
+    result.rows.to_csv(tmp_path / "table1_linear.csv", index=False)
+    claims.save_test_scores(tmp_path, result, {"seed": 0})
+    return result.rows
 
 
 def test_test_scores_round_trip(tmp_path):
-    y, a, b = _scores(n=20)
-    kept = {("m", "PTB-XL", "multi-label", "paper split"): {"scores": (y, a), "rows": np.arange(20) * 3},
-            ("no scores kept", "x", "y", "z"): {}}
-    claims.save_test_scores(tmp_path, "t", kept)
+    y, a, _ = _scores(n=20)
+    key = row_key({"method": "m", **WHERE})
+    claims.save_test_scores(tmp_path, TableResult("t", scores={key: TestScores(y, a, np.arange(20) * 3)}))
     back = claims.load_test_scores(tmp_path, "t")
-    assert list(back) == [("m", "PTB-XL", "multi-label", "paper split")]
-    got = back[("m", "PTB-XL", "multi-label", "paper split")]
-    np.testing.assert_array_equal(got.y, y)
-    np.testing.assert_array_equal(got.scores, a)
-    np.testing.assert_array_equal(got.rows, np.arange(20) * 3)
+    assert list(back) == [key]
+    np.testing.assert_array_equal(back[key].scores, a)
+    np.testing.assert_array_equal(back[key].rows, np.arange(20) * 3)
     assert claims.load_test_scores(tmp_path, "absent") == {}
 
 
 def test_pairing_resolves_a_difference_the_separate_intervals_cannot(tmp_path):
     y, a, b = _scores()
     table = _write_run(tmp_path, y, a, b)
-    assert table.ci_low[0] < table.ci_high[1]  # the rows' own intervals overlap ...
+    auc = table[table.metric == "AUC"].reset_index(drop=True)
+    assert auc.ci_low[0] < auc.ci_high[1]  # the rows' own intervals overlap ...
     text = claims.claims_section(tmp_path, n_boot=500)
     line = next(x for x in text.splitlines() if x.startswith("- **Pretraining beats random initialisation (rb, linear)"))
-    assert ": holds." in line and "Paired difference on the first seed's 400 test records: +" in line  # ... pairing does not
+    assert ": holds." in line and "Paired difference of the seed means on 400 test records: +" in line  # ... pairing does not
     assert "At full scale:" in line
 
 
@@ -66,26 +66,46 @@ def test_verdict_follows_the_paired_interval(tmp_path, swap, expected):
     assert f": {expected}." in line
 
 
-def test_identical_models_are_inconclusive_and_twelve_leads_claim_inverts():
-    y, a, _ = _scores(n=100)
-    row = pd.Series(dict(method="m", dataset="PTB-XL", task="multi-label", metric="AUC", setting="s"))
-    kept = {("m", "PTB-XL", "multi-label", "s"): claims.TestScores(y, a, np.arange(100))}
-    c = claims.paired_difference(kept, row, row, n_boot=200, seed=0)
-    assert c.difference.point == c.difference.low == c.difference.high == 0.0 and c.outcome == "unresolved"
+def _comparison(low: float, high: float) -> claims.Comparison:
+    from ecgjepa_core.evaluation.metrics import BootstrapCI
+
+    row = pd.Series(dict(method="m", metric="AUC"))
+    return claims.Comparison(row, row, BootstrapCI((low + high) / 2, low, high, 0.95, 100, 100), 100)
+
+
+def test_no_difference_needs_the_equivalence_margin():
     twelve = next(c for c in claims.CLAIMS if not c.a_should_win)
-    assert claims.verdict(twelve, "unresolved") == "holds (no difference resolved)"
-    assert claims.verdict(twelve, "a better") == "contradicted"
+    m = claims.EQUIVALENCE_MARGIN
+    assert claims.verdict(twelve, _comparison(-m / 2, m / 2)).startswith("holds (equivalent within")
+    assert claims.verdict(twelve, _comparison(-3 * m, 3 * m)) == "inconclusive"  # absence of evidence
+    assert claims.verdict(twelve, _comparison(m / 4, 2 * m)) == "contradicted"
+    assert claims.verdict(twelve, _comparison(-2 * m, -m / 4)) == "holds (b better)"
+
+
+def test_identical_models_are_inconclusive():
+    y, a, _ = _scores(n=100)
+    row = pd.Series(dict(method="m", metric="AUC", **WHERE))
+    kept = {row_key(row): TestScores(y, a, np.arange(100))}
+    c = claims.paired_difference(kept, row, row, n_boot=200, seed=0)
+    assert c.difference.point == c.difference.low == c.difference.high == 0.0
+    assert claims.verdict(claims.CLAIMS[0], c) == "inconclusive"
 
 
 def test_rows_scored_on_different_records_are_refused():
     y, a, b = _scores(n=50)
-    rows = [pd.Series(dict(method=m, dataset="PTB-XL", task="multi-label", metric="AUC", setting="s")) for m in "ab"]
-    kept = {("a", "PTB-XL", "multi-label", "s"): claims.TestScores(y, a, np.arange(50)),
-            ("b", "PTB-XL", "multi-label", "s"): claims.TestScores(y, b, np.arange(50) + 1)}
+    rows = [pd.Series(dict(method=m, metric="AUC", **WHERE)) for m in "ab"]
+    kept = {row_key(rows[0]): TestScores(y, a, np.arange(50)), row_key(rows[1]): TestScores(y, b, np.arange(50) + 1)}
     with pytest.raises(ValueError, match="not scored on the same test records"):
         claims.paired_difference(kept, *rows, n_boot=10, seed=0)
     with pytest.raises(ValueError, match="no kept test scores"):
         claims.paired_difference({}, *rows, n_boot=10, seed=0)
+
+
+def test_flagged_rows_are_judged_against_each_other_not_the_paper(tmp_path):
+    y, a, b = _scores(n=60)
+    _write_run(tmp_path, y, a, b, flags_b="2 of 3 classes scorable in the test set")
+    line = next(x for x in claims.claims_section(tmp_path, n_boot=50).splitlines() if "(rb, linear)" in x)
+    assert ": holds." in line and "but 2 of 3 classes scorable in the test set: no comparison with the paper" in line
 
 
 def test_claims_say_what_was_not_measured(tmp_path):
@@ -97,7 +117,11 @@ def test_claims_say_what_was_not_measured(tmp_path):
     assert "not measured (no kept test scores" in claims.claims_section(tmp_path, n_boot=10)
 
 
-def test_every_claim_names_metrics_the_tables_produce():
+def test_every_claim_names_rows_the_tables_produce():
+    from ecgjepa_core.study.registry import TABLE_ORDER
+
     for claim in claims.CLAIMS:
-        metric = {**claim.where, **claim.a}.get("metric")
-        assert metric in {"AUC", "AUC (one-vs-rest)", "AUC (one-vs-one)"}, claim.text
+        assert claim.table in TABLE_ORDER, claim.text
+        assert {**claim.where, **claim.a}.get("metric") in {"AUC", "AUC (one-vs-rest)", "AUC (one-vs-one)"}
+        assert set({**claim.where, **claim.a, **claim.b}) <= {"method", "encoder", "dataset", "task", "metric",
+                                                             "split", "protocol", "ablation"}

@@ -1,43 +1,123 @@
-"""End to end: ./run_all.sh's smoke profile writes every table, figure, the report and the manifest."""
+"""End to end: ./run_all.sh's smoke profile writes every table, figure, the report and the manifest; with
+``-p encoders`` an authors'-format file stands in for mb in every table that reads it."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+import nbformat
 import pandas as pd
 import pytest
 
-from ecgjepa_core.paths import REPO_ROOT
-from ecgjepa_core.report.markdown import TABLE_ORDER
+from ecgjepa_core.paths import REPO_ROOT, golden_dir
+from ecgjepa_core.report import provenance
+from ecgjepa_core.study.encoders import parse_encoders
+from ecgjepa_core.study.registry import TABLE_ORDER
+
+TINY = golden_dir() / "official_mb_tiny_encoder.pth"
+
+
+def _run_series(tmp_path, *extra: str):
+    env = {**os.environ, "ECGJEPA_CACHE": str(tmp_path / "cache"), "ECGJEPA_RUNS": str(tmp_path / "runs")}
+    results = tmp_path / "results"
+    done = subprocess.run([sys.executable, "-m", "ecgjepa_core.run", "--profile", "smoke", "--results", str(results),
+                           *extra], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return results, done
+
+
+def _notebook_text(path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            out.append(o.get("text", "") or o.get("data", {}).get("text/markdown", ""))
+    return "\n".join(out)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    return _run_series(tmp_path_factory.mktemp("smoke"))
 
 
 @pytest.mark.slow
-def test_smoke_profile_end_to_end(tmp_path):
-    env = {**os.environ, "ECGJEPA_CACHE": str(tmp_path / "cache"), "ECGJEPA_RUNS": str(tmp_path / "runs")}
-    results = tmp_path / "results"
-    done = subprocess.run([sys.executable, "-m", "ecgjepa_core.run", "--profile", "smoke", "--results", str(results)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
+def test_smoke_profile_end_to_end(smoke_run):
+    results, done = smoke_run
     for name in TABLE_ORDER:
         assert (results / f"{name}.csv").exists() and (results / f"{name}.md").exists(), name
     linear = pd.read_csv(results / "table1_linear.csv")
     mb = linear[(linear.method == "ECG-JEPA_mb") & (linear.dataset == "PTB-XL") & (linear.task == "multi-label")
                 & (linear.metric == "AUC")]
-    assert (mb.paper == 0.912).all() and mb.ours.between(0, 1).all() and mb.protocol.str.contains("seeds").all()
+    assert (mb.paper == 0.912).all() and mb.ours.between(0, 1).all() and mb.details.str.contains("seeds").all()
+    assert mb.encoder.str.startswith("pretrained here: mb").all()
     assert {"Random init", "ECG-JEPA_rb", "ECG-JEPA_mb"} <= set(linear.method)
     assert "Supervised" in set(pd.read_csv(results / "table2_finetune.csv").method)
     figures = {p.name for p in (results / "figures").glob("*.png")}
-    assert {"masking_strategies.png", "cropa_mask.png", "pretraining_curves.png", "roc_mb_ptbxl_multilabel.png",
+    assert {"masking_strategies.png", "cropa_mask.png", "pretraining_curves.png", "roc_table1_linear_mb_ptbxl.png",
             "embedding_mb_ptbxl.png", "table1_linear_ours_vs_paper.png"} <= figures
     report = (results / "REPORT.md").read_text()
-    assert "Deviations from the paper" in report and "Pretraining beats random initialisation" in report
-    assert report.count("Paired difference on the first seed's") == 10 and "Notebooks 00–09 took" in report
+    assert report.index("## Headline") < report.index("## Table 1") < report.index("## Deviations from the paper")
+    assert report.count("Paired difference of the seed means") == 10 and "Notebooks 00–09 took" in report
+    assert len(report.encode()) < 20_000, f"REPORT.md is {len(report.encode())} bytes"
     assert len(pd.read_csv(results / "pretraining_runs.csv")) == 12
+    identities = provenance.read_identities(results, list(TABLE_ORDER))
+    assert len(identities) == len(TABLE_ORDER) and provenance.differences(identities) == []
     manifest = json.loads((results / "manifest.json").read_text())
     assert [n["status"] for n in manifest["notebooks"]] == ["ok"] * 11 and manifest["complete"]
-    assert manifest["data"]["ptbxl_subset"]["source_fingerprint"]
+    assert manifest["data"]["ptbxl_subset"]["source_fingerprint"] and manifest["lock"]["sha256"]
     assert len(list((results / "notebooks").glob("*.ipynb"))) == 11
+    assert "IPKernelApp" not in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_no_notebook_statement_contradicts_the_report(smoke_run):
+    results, _ = smoke_run
+    report = (results / "REPORT.md").read_text()
+    bullets = [line for nb in sorted((results / "notebooks").glob("*.ipynb"))
+               for line in _notebook_text(nb).splitlines() if line.startswith("- **")]
+    assert len(bullets) >= 10
+    for line in bullets:
+        assert line in report, f"a notebook says what REPORT.md does not:\n{line}"
+
+
+@pytest.mark.slow
+def test_mixed_runs_are_refused_by_the_report(smoke_run, tmp_path):
+    import shutil
+
+    results, _ = smoke_run
+    mixed = tmp_path / "mixed"
+    shutil.copytree(results, mixed)
+    ident = json.loads((mixed / "table3_low_shot.provenance.json").read_text())
+    (mixed / "table3_low_shot.provenance.json").write_text(json.dumps({**ident, "seed": 1}))
+    env = {**os.environ, "ECGJEPA_CACHE": str(results.parent / "cache"), "ECGJEPA_RUNS": str(results.parent / "runs")}
+    run = [sys.executable, "-m", "ecgjepa_core.run", "--profile", "smoke", "--results", str(mixed), "--only", "12"]
+    refused = subprocess.run(run, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 1 and "seed differs: 0 in" in refused.stderr and "1 in table3_low_shot" in refused.stderr
+    allowed = subprocess.run(run + ["-p", "allow_mixed", "true"], cwd=REPO_ROOT, env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    report = (mixed / "REPORT.md").read_text()
+    assert "Mixed provenance" in report and "1 in table3_low_shot" in report
+
+
+@pytest.mark.slow
+def test_series_on_an_authors_checkpoint(tmp_path):
+    spec = json.dumps({"mb": {"path": str(TINY), "num_heads": 4}})
+    results, _ = _run_series(tmp_path, "-p", "encoders", spec)
+    sha = parse_encoders(spec)["mb"].sha256[:12]
+    for name in ("table1_linear", "table2_finetune", "table3_low_shot", "table4_reduced_leads",
+                 "table5_ecg_features"):
+        rows = pd.read_csv(results / f"{name}.csv")
+        mb = rows[rows.method == "ECG-JEPA_mb"]
+        assert len(mb) and mb.encoder.str.contains(f"official_mb_tiny_encoder.pth \\(sha256 {sha}\\)").all(), name
+        assert sha in (results / f"{name}.md").read_text(), name
+    cropa = pd.read_csv(results / "table6_cropa.csv")  # an ablation of our own pretraining: the file stays out
+    assert cropa.encoder.str.startswith("pretrained here").all()
+    report = (results / "REPORT.md").read_text()
+    assert re.search(f"official_mb_tiny_encoder.pth sha256 {sha}", report)
+    pretrained = pd.read_csv(results / "pretraining.csv")
+    assert list(pretrained.variant) == ["rb"]  # mb was not pretrained: the file stands in for it

@@ -10,8 +10,8 @@ import pytest
 from ecgjepa_core import run
 
 
-def test_overrides_are_parsed_as_yaml():
-    assert run.parse_overrides([["seed", "1"], ["lr", "1e-3"], ["profile", "smoke"], ["flag", "true"]]) == \
+def test_parameters_are_parsed_as_yaml():
+    assert run.parse_pairs([["seed", "1"], ["lr", "1e-3"], ["profile", "smoke"], ["flag", "true"]]) == \
         {"seed": 1, "lr": 0.001, "profile": "smoke", "flag": True}
 
 
@@ -72,6 +72,53 @@ def test_manifest(tmp_path):
 def test_only_keeps_the_record_of_the_notebooks_it_does_not_run(tmp_path):
     entries = [{"notebook": n, "status": "ok", "seconds": 1.0} for n in ("00_a.ipynb", "01_b.ipynb")]
     run.write_manifest(tmp_path, "smoke", {"seed": 1}, entries)
-    kept = run.kept_runs(tmp_path, {"seed": 1}, {"01_b.ipynb"})
+    kept = run.kept_runs(tmp_path, {"01_b.ipynb"})
     assert [r["notebook"] for r in kept] == ["00_a.ipynb"] and kept[0]["commit"] is not None
-    assert run.kept_runs(tmp_path, {"seed": 2}, {"01_b.ipynb"}) == []  # other parameters: not the same series
+    assert kept[0]["parameters"] == {"seed": 1}  # each entry keeps what it ran with, whatever runs next
+
+
+DECLARED = {"02_t.ipynb": {"profile": "str", "output_dir": "str", "seed": "int", "encoders": "str",
+                           "overrides": "str"},
+            "10_r.ipynb": {"profile": "str", "seed": "int", "allow_mixed": "bool"}}
+
+
+@pytest.mark.parametrize("given,message", [
+    ({"epoch": 1}, r"-p epoch: no notebook declares this parameter; parameters: allow_mixed, encoders, overrides, seed"),
+    ({"profile": "foo"}, r"-p profile: set it with --profile"),
+    ({"seed": "one"}, r"-p seed 'one': expected int, got str"),
+    ({"seed": True}, r"-p seed True: expected int, got bool"),
+    ({"allow_mixed": 1}, r"-p allow_mixed 1: expected bool"),
+    ({"overrides": {"model.embed_dims": 8}}, r"unknown override key\(s\) \['model.embed_dims'\]; valid keys: .*model.embed_dim"),
+    ({"overrides": {"pretrain.epochs": "ten"}}, r"override pretrain.epochs='ten': expected int"),
+    ({"overrides": {"model.num_heads": 5}}, r"model.num_heads=5: encoder width 32 is not divisible by its 5 heads"),
+    ({"encoders": "mb=/no/such/file.pth"}, r"-p encoders: encoders: 'mb' file not found: /no/such/file.pth"),
+    ({"encoders": "xb=/tmp"}, r"unknown row 'xb'"),
+])
+def test_bad_parameters_fail_before_any_notebook(given, message):
+    with pytest.raises(SystemExit, match=message):
+        run.check_parameters("smoke", given, DECLARED)
+
+
+def test_good_parameters_are_normalised():
+    out = run.check_parameters("smoke", {"seed": 2, "overrides": {"pretrain.epochs": 3}}, DECLARED)
+    assert out == {"seed": 2, "overrides": '{"pretrain.epochs": 3}'}
+
+
+def test_unknown_parameter_stops_the_runner_before_the_first_notebook(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="-p epoch: no notebook declares"):
+        run.main(["--only", "00", "-p", "epoch", "1", "--results", str(tmp_path)])
+    assert not any(tmp_path.iterdir())  # nothing ran, nothing was written
+
+
+def test_a_run_failing_before_its_first_table_leaves_committed_results_alone(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    (results / "notebooks").mkdir(parents=True)
+    (results / "manifest.json").write_text('{"committed": true}')
+    (results / "notebooks" / "00_data.ipynb").write_text("committed copy")
+    monkeypatch.setenv("ECGJEPA_SHARED", str(tmp_path / "no-shared-data"))  # cpu-study's data is missing
+    monkeypatch.setenv("ECGJEPA_CACHE", str(tmp_path / "cache"))
+    assert run.main(["--profile", "cpu-study", "--only", "00", "--results", str(results)]) == 1
+    assert "00_data.ipynb failed in code cell" in capsys.readouterr().err
+    assert (results / "manifest.json").read_text() == '{"committed": true}'
+    assert (results / "notebooks" / "00_data.ipynb").read_text() == "committed copy"
+    assert sorted(p.name for p in results.rglob("*")) == ["00_data.ipynb", "manifest.json", "notebooks"]

@@ -291,7 +291,7 @@ def plot_embedding(path: Path | str, features: np.ndarray, labels: np.ndarray,
 # --------------------------------------------------------------------------------------------- ours vs paper
 
 def _row_label(row: pd.Series) -> str:
-    parts = (row.get(c) for c in ("method", "dataset", "task", "metric", "setting"))
+    parts = (row.get(c) for c in ("method", "dataset", "task", "ablation", "metric"))
     return " · ".join(str(p).strip() for p in parts if pd.notna(p) and str(p).strip())
 
 
@@ -302,39 +302,48 @@ def _finite(x) -> bool:
         return False
 
 
-def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours vs paper") -> Figure:
-    """Grouped horizontal bars: ours (error bar from sd, else CI) beside the paper (± paper_sd) per row.
+def _unit(metric: str) -> str:
+    """"MAE (bpm)" -> "bpm"; AUC, F1 and accuracy share the unit-free 0-1 scale."""
+    return metric[metric.index("(") + 1:-1] if metric.startswith("MAE (") else "score (0-1)"
 
-    ``table`` has the columns of :data:`ecgjepa_core.report.markdown.COLUMNS` (missing optional columns are
-    fine). Rows without a paper value show only our bar.
+
+def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours vs paper",
+                       max_rows: int = 24) -> Figure:
+    """Paired horizontal bars, ours (error bar: 95 % CI) beside the paper (± its sd), one panel per unit.
+
+    ``table``: result rows (``study.results.COLUMNS``). Rows with a paper value come first; at most
+    ``max_rows`` per panel are drawn so that the figure stays readable (the CSV holds every row).
     """
-    table = table.reset_index(drop=True)
-    n = len(table)
-    fig = Figure(figsize=(9, 1.2 + 0.45 * max(n, 1)))
-    ax = fig.subplots()
+    table = table[[_finite(v) for v in table["ours"]]].reset_index(drop=True)
+    units = list(dict.fromkeys(_unit(str(m)) for m in table["metric"])) or ["score (0-1)"]
+    panels = []
+    for unit in units:
+        rows = table[[_unit(str(m)) == unit for m in table["metric"]]]
+        rows = pd.concat([rows[[_finite(p) for p in rows["paper"]]], rows[[not _finite(p) for p in rows["paper"]]]])
+        panels.append((unit, rows.head(max_rows).reset_index(drop=True)))
+    height = 1.0 + 0.32 * max(len(r) for _, r in panels) if panels else 2.0
+    fig = Figure(figsize=(7.5 * len(panels), min(height, 9.5)))
+    axes = np.atleast_1d(fig.subplots(1, len(panels), squeeze=False)[0])
     h = 0.38
-    for i, row in table.iterrows():
-        ours = float(row["ours"])
-        err = None
-        if _finite(row.get("sd")):
-            err = float(row["sd"])
-        elif _finite(row.get("ci_low")) and _finite(row.get("ci_high")):
-            err = [[ours - float(row["ci_low"])], [float(row["ci_high"]) - ours]]
-        ax.barh(i - h / 2, ours, h, xerr=err, color=PALETTE[0], capsize=3, error_kw={"lw": 1},
-                label="ours" if i == 0 else None)
-        ax.text(ours + (np.max(err) if err is not None else 0), i - h / 2, f" {ours:.3f}", va="center", fontsize=7)
-        if _finite(row.get("paper")):
-            paper = float(row["paper"])
-            perr = float(row["paper_sd"]) if _finite(row.get("paper_sd")) else None
-            ax.barh(i + h / 2, paper, h, xerr=perr, color=PALETTE[1], capsize=3, error_kw={"lw": 1},
-                    label="paper" if "paper" not in ax.get_legend_handles_labels()[1] else None)
-            ax.text(paper + (perr or 0), i + h / 2, f" {paper:.3f}", va="center", fontsize=7)
-    ax.set_yticks(range(n), [_row_label(r) for _, r in table.iterrows()], fontsize=8)
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.set(xlabel="metric value (error bars: sd, or CI where no sd)", title=title)
-    ax.grid(axis="x", alpha=0.3)
-    if n:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    for ax, (unit, rows) in zip(axes, panels):
+        for i, row in rows.iterrows():
+            ours = float(row["ours"])
+            err = None
+            if _finite(row.get("ci_low")) and _finite(row.get("ci_high")):
+                err = [[ours - float(row["ci_low"])], [float(row["ci_high"]) - ours]]
+            ax.barh(i - h / 2, ours, h, xerr=err, color=PALETTE[0], capsize=2, error_kw={"lw": 1},
+                    label="ours (95 % CI)" if i == 0 else None)
+            if _finite(row.get("paper")):
+                perr = float(row["paper_sd"]) if _finite(row.get("paper_sd")) else None
+                ax.barh(i + h / 2, float(row["paper"]), h, xerr=perr, color=PALETTE[1], capsize=2,
+                        error_kw={"lw": 1}, label="paper" if "paper" not in ax.get_legend_handles_labels()[1] else None)
+        ax.set_yticks(range(len(rows)), [_row_label(r) for _, r in rows.iterrows()], fontsize=7)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set(xlabel=unit)
+        ax.grid(axis="x", alpha=0.3)
+        if len(rows):
+            ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -30,6 +30,8 @@ TABLES = {
     "masking": "P-B Table 7 / P-A Table 8",
     "leads_8_vs_12": "P-B Table 8 / P-A Table 16",
     "dataset_counts": "P-B Tables 9-10 / P-A Tables 12-15",
+    # A second paper: Weimann & Conrad's ECG-JEPA (see _weimann_rows).
+    "weimann": "Weimann & Conrad 2025 (arXiv 2410.13867; Comput. Biol. Med. 196:110809), README of kweimann/ECG-JEPA",
 }
 
 ST_MEM_PAPER = "copied from the ST-MEM paper"
@@ -231,10 +233,32 @@ def _count_rows():
     return rows
 
 
+def _weimann_rows():
+    """Weimann & Conrad's PTB-XL results, a different paper from Kim's: folds 1-8 train, 9 validation, 10 test;
+    mean (sd) test AUC of 10 runs. "all" = all statements (multi-label); "ST-MEM" = single-label
+    superdiagnostic records (multi-class). Their "linear" column is a frozen attentive probe."""
+    printed = [  # method, pretraining data, (all: fine-tune, probe), (ST-MEM: fine-tune, probe); (value, sd)
+        ("ViT-XS, JEPA (PTB-XL folds 1-8)", ((0.940, 0.001), (0.931, 0.002)), ((0.928, 0.002), (0.919, 0.002))),
+        ("ViT-S, JEPA (All)", ((0.945, 0.001), (0.938, 0.002)), ((0.935, 0.002), (0.928, 0.003))),
+        ("ViT-B, JEPA (All)", ((0.940, 0.001), (0.935, 0.001)), ((0.928, 0.003), (0.920, 0.002))),
+        ("ViT-XS, random init", ((0.911, 0.004), (0.815, 0.010)), None),
+    ]
+    source = "Weimann & Conrad 2025, README of kweimann/ECG-JEPA (not Kim's paper)"
+    rows = []
+    for method, every, st_mem in printed:
+        for task, cells in (("all", every), ("ST-MEM", st_mem)):
+            for setting, (value, sd) in zip(("fine-tuned", "attentive probe"), cells or ()):
+                trained = "no pretraining" if "random" in method else "pretrained 100k steps of 2,048 records"
+                rows.append(_row("weimann", method, 0, "PTB-XL", task, "AUC", setting, value, sd, source=source,
+                                 note=f"mean (sd) of 10 runs; {trained}"))
+    return rows
+
+
 def _build() -> pd.DataFrame:
     rows = (
         _linear_rows() + _finetune_rows() + _low_shot_rows() + _reduced_leads_rows()
         + _feature_regression_rows() + _cropa_rows() + _masking_rows() + _leads_rows() + _count_rows()
+        + _weimann_rows()
     )
     return pd.DataFrame(rows, columns=COLUMNS)
 

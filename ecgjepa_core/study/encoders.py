@@ -7,6 +7,10 @@ The papermill parameter ``encoders`` maps a row key (``rb``, ``mb``) to a file, 
 lead count and patch size are read from the weights; the head count, which the weights do not
 determine, defaults to the paper's 16. Rows computed from such a file are labelled with its name and
 SHA-256, never as this study's pretraining.
+
+The row ``weimann`` takes Weimann & Conrad's files instead: their pretraining checkpoint or minified
+encoder (``load_weimann_encoder``; the configuration is read from the file), or a pretraining state
+of this project's loop (``checkpoint.pt`` of a Weimann run); its target encoder is the one evaluated.
 """
 
 from __future__ import annotations
@@ -20,11 +24,16 @@ from typing import Any
 
 import torch
 
-from ecgjepa_core.checkpoint import FORMAT, load_checkpoint, load_official_encoder
+from ecgjepa_core.checkpoint import (FORMAT, load_checkpoint, load_official_encoder, load_state_strict,
+                                    load_weimann_encoder, read_checkpoint_file)
 from ecgjepa_core.models.ecgjepa import Encoder
+from ecgjepa_core.models.weimann import WeimannEncoder
+from ecgjepa_core.models.weimann_config import WeimannConfig
+from ecgjepa_core.training.pretrain import STATE_FORMAT
 
 PAPER_HEADS = 16
-ROW_KEYS = ("rb", "mb")  # the study rows a file can stand in for
+ROW_KEYS = ("rb", "mb", "weimann")  # the study rows a file can stand in for
+WEIMANN_KEY = "weimann"
 
 
 class EncoderSpecError(ValueError):
@@ -118,8 +127,26 @@ def _authors_shape(state: dict[str, torch.Tensor], source: Path) -> dict[str, in
             "n_patches": n_patches, "patch_size": patch_size}
 
 
-def load_encoder(source: EncoderSource) -> Encoder:
+def load_weimann(path: Path) -> WeimannEncoder:
+    """The target encoder of a Weimann & Conrad file (their formats, or our loop's ``checkpoint.pt``), eval mode."""
+    obj = read_checkpoint_file(path)
+    if isinstance(obj, dict) and obj.get("format") == STATE_FORMAT:
+        try:
+            cfg = WeimannConfig.from_dict(obj["model_config"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise EncoderSpecError(f"{path}: a pretraining state of this project, but not of a Weimann run ({err})") \
+                from None
+        encoder = WeimannEncoder(cfg)
+        load_state_strict(encoder, {k[len("target_encoder."):]: v for k, v in obj["model"].items()
+                                    if k.startswith("target_encoder.")}, path)
+        return encoder.eval()
+    return load_weimann_encoder(path)
+
+
+def load_encoder(source: EncoderSource) -> Encoder | WeimannEncoder:
     """The encoder stored in ``source.path`` (eval mode, drop path 0)."""
+    if source.key == WEIMANN_KEY:
+        return load_weimann(source.path)
     obj = torch.load(source.path, map_location="cpu", weights_only=True)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
         model, _ = load_checkpoint(source.path, drop_path_rate=0.0)

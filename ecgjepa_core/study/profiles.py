@@ -58,6 +58,29 @@ class PretrainPlan:
 
 
 @dataclass(frozen=True)
+class WeimannPlan:
+    """Weimann & Conrad's ECG-JEPA in a profile (Table 9): its size, peak learning rate and attentive probe.
+
+    Epochs, batch, warm-up and precision are those of the profile's Kim mb run (``PretrainPlan``), and the
+    size is chosen so that a pretraining step costs what Kim's does: equal pretraining wall-clock."""
+
+    dim: int
+    depth: int
+    num_heads: int
+    pred_dim: int
+    pred_depth: int
+    pred_num_heads: int
+    num_registers: int = 1
+    lr: float = 1e-3                   # their peak learning rate
+    # The attentive probe (both families): their recipe is 5,000 steps of 128 records.
+    probe_steps: int = 5000
+    probe_batch: int = 128
+    probe_eval_every: int = 100
+    # PTB-XL label sets (``data.ptbxl_tasks``) evaluated where the data has them.
+    tasks: tuple[str, ...] = ("superdiagnostic", "ST-MEM", "all", "form", "rhythm")
+
+
+@dataclass(frozen=True)
 class EvalPlan:
     probe_recipe: str = "code"
     probe_seeds: tuple[int, ...] = (0, 1, 2)
@@ -89,9 +112,11 @@ class Profile:
     evaluation: EvalPlan
     ptbxl_splits: tuple[str, ...] = ("paper", "standard")
     requires_gpu: bool = False
+    pretrains: bool = True  # False: evaluates encoders given as files (``paper-eval``)
     deviations: tuple[str, ...] = ()
     # (dotted key, value) pairs set from the command line or papermill (see ``study.overrides``).
     overrides: tuple[tuple[str, Any], ...] = ()
+    weimann: WeimannPlan | None = None  # None: Weimann's encoder only from a given file (Table 9)
 
     @property
     def table_note(self) -> str:
@@ -149,6 +174,9 @@ def smoke() -> Profile:
         pretrain=PretrainPlan(epochs=2, batch_rb=16, batch_mb=16, lr_rb=1e-3, lr_mb=1e-3, warmup_epochs=1),
         evaluation=EvalPlan(probe_seeds=(0, 1, 2), finetune_epochs=2, supervised_epochs=2, bootstrap=200,
                             cpsc_folds=2, probe_recipe="code-standardised"),
+        # WEIMANN_SMOKE_MEASUREMENT
+        weimann=WeimannPlan(dim=32, depth=2, num_heads=4, pred_dim=16, pred_depth=2, pred_num_heads=2,
+                            probe_steps=40, probe_batch=16, probe_eval_every=20),
         deviations=("Toy scale: the shipped sample (tens of records) and a tiny model; numbers show that the "
                     "pipeline runs, not what the method achieves.",) + _STUDY_DEVIATIONS,
     )
@@ -169,6 +197,9 @@ def cpu_study() -> Profile:
         pretrain=PretrainPlan(epochs=6, batch_rb=32, batch_mb=32, lr_rb=5e-4, lr_mb=5e-4, warmup_epochs=1),
         evaluation=EvalPlan(finetune_epochs=10, supervised_epochs=20, ablation_finetune_on=("paper split",),
                             probe_recipe="code-standardised"),
+        # WEIMANN_CPU_MEASUREMENT
+        weimann=WeimannPlan(dim=96, depth=3, num_heads=4, pred_dim=48, pred_depth=3, pred_num_heads=4,
+                            probe_steps=1000, probe_batch=128, probe_eval_every=100),
         deviations=_STUDY_DEVIATIONS,
     )
 
@@ -192,7 +223,18 @@ def paper() -> Profile:
     )
 
 
-PROFILES = {"smoke": smoke, "cpu-study": cpu_study, "paper": paper}
+def paper_eval() -> Profile:
+    """The paper's evaluation (Tables 1-5) of encoders given as files, on the full PTB-XL and CPSC 2018 in
+    their official layouts under ``$ECGJEPA_DATA``; no pretraining. CUDA or CPU."""
+    base = paper()
+    return replace(
+        base, name="paper-eval", pretrain_sources=(), pretrains=False, requires_gpu=False,
+        deviations=base.deviations + (
+            "The ECG-JEPA rows are the encoder files given with -p encoders (named with their SHA-256 in every "
+            "table), not a pretraining of this project; Tables 6-8 compare pretraining runs and are not run here.",))
+
+
+PROFILES = {"smoke": smoke, "cpu-study": cpu_study, "paper": paper, "paper-eval": paper_eval}
 
 
 ALLOW_CPU_ENV = "ECGJEPA_ALLOW_CPU"

@@ -19,30 +19,40 @@ import pandas as pd
 import torch
 
 from ecgjepa_core.study import datasets
-from ecgjepa_core.checkpoint import load_checkpoint
+from ecgjepa_core.checkpoint import load_checkpoint, load_weimann_encoder
 from ecgjepa_core.data.ecg_features import ECG_FEATURES_VERSION, ecg_feature_table, validate_on_ludb
 from ecgjepa_core.models.config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
 from ecgjepa_core.evaluation import extract_features, random_encoder
 from ecgjepa_core.models.ecgjepa import Encoder
 from ecgjepa_core.paths import REPO_ROOT
 from ecgjepa_core.training.pretrain import PretrainConfig, PretrainResult, encoder_file, pretrain
+from ecgjepa_core.report import provenance
+from ecgjepa_core.study.encoders import load_encoder, parse_encoders
 from ecgjepa_core.study.overrides import apply_overrides, parse_overrides
 from ecgjepa_core.study.profiles import LEADS_8_OF_12, Profile, get_profile, require_device
+from ecgjepa_core.study import weimann_family
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One pretrained model of the study: the method (rb / mb) and what an ablation changes."""
+    """One pretrained model of the study: the method (rb / mb) and what an ablation changes.
+
+    ``family``: "kim" (Kim 2024) or "weimann" (Weimann & Conrad 2025, ``study.weimann_family``); the
+    weimann family reads all 12 leads and its own masks (its config), so ``mask`` and ``cropa`` do not apply.
+    """
 
     method: str                      # "ECG-JEPA_rb" or "ECG-JEPA_mb" (the paper's names)
     mask: MaskConfig
     cropa: bool = True
     n_leads: int = 8
     synthetic: bool = True
+    family: str = "kim"
 
     @property
     def key(self) -> str:
-        """Short stable name for folders and logs, e.g. ``rb``, ``mb-nocropa``, ``rb-0.3-0.4``."""
+        """Short stable name for folders and logs, e.g. ``rb``, ``mb-nocropa``, ``rb-0.3-0.4``, ``weimann``."""
+        if self.family == "weimann":
+            return "weimann" + ("" if self.synthetic else "-realonly")
         base = "rb" if self.method.endswith("rb") else "mb"
         default = RANDOM_MASK if base == "rb" else MULTIBLOCK_MASK
         parts = [base]
@@ -69,6 +79,7 @@ MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
 
 RB_REAL_ONLY = replace(RB, synthetic=False)   # the synthetic-vs-real row of Table 1
 RB_12_LEADS = replace(RB, n_leads=12)          # Table 8
+WEIMANN = Variant("Weimann ECG-JEPA", MULTIBLOCK_MASK, cropa=False, n_leads=12, family="weimann")  # Table 9
 
 
 def without_cropa(variant: Variant) -> Variant:
@@ -86,7 +97,8 @@ class Study:
     """A profile plus the notebook parameters: where results go, seeds, optional overrides."""
 
     def __init__(self, profile: str | Profile = "smoke", output_dir: str | Path | None = None, seed: int = 0,
-                 overrides: str | dict | None = None, device: str = "auto", progress: bool = True):
+                 encoders: str | dict | None = None, overrides: str | dict | None = None, device: str = "auto",
+                 progress: bool = True):
         base = get_profile(profile) if isinstance(profile, str) else profile
         changes = parse_overrides(overrides)
         self.profile = replace(apply_overrides(base, changes), overrides=tuple(sorted(changes.items())))
@@ -98,11 +110,37 @@ class Study:
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         self.progress = progress
         self.runs_dir = Path(os.environ.get("ECGJEPA_RUNS", REPO_ROOT / "runs")) / self.profile.name
+        self.sources = parse_encoders(encoders)
         self._features: dict[tuple, np.ndarray] = {}
-        # (method, dataset, task, setting) -> {"scores": (y_test, scores), "rows": test rows} of the first
-        # seed, for the figures and the paired comparisons of ``claims``.
-        self.scores: dict[tuple, dict] = {}
-        self._encoders: dict[str, Encoder] = {}
+        self._encoders: dict[tuple, Encoder] = {}
+
+    @property
+    def can_pretrain(self) -> bool:
+        """False where the profile evaluates given encoders only (``paper-eval``)."""
+        return self.profile.pretrains
+
+    def given(self, variant: Variant, pretrained_here: bool = False):
+        """The weights file standing in for ``variant`` (one of the main rows rb / mb), or None."""
+        if pretrained_here or variant not in (RB, MB, WEIMANN):
+            return None
+        return self.sources.get(variant.key)
+
+    def encoder_label(self, variant: Variant, pretrained_here: bool = False) -> str:
+        """What a table's ``encoder`` column says: the file and its SHA-256, or this study's pretraining."""
+        source = self.given(variant, pretrained_here)
+        if source is not None:
+            return source.label
+        model = self.model_text if variant.family == "kim" else weimann_family.model_text(self.model_config(variant))
+        return f"pretrained here: {variant.key}, {self.epochs} epochs ({model})"
+
+    def identity(self) -> dict:
+        """What every table of this study records: commit, profile, seed, overrides, encoder files."""
+        return provenance.identity(self.profile.name, self.seed, dict(self.profile.overrides),
+                                   {k: s.identity() for k, s in sorted(self.sources.items())})
+
+    @property
+    def random_label(self) -> str:
+        return f"random init, seed {self.seed} ({self.model_text})"
 
     @property
     def model_text(self) -> str:
@@ -124,14 +162,22 @@ class Study:
         return datasets.cpsc(self.profile, progress=self.progress)
 
     def corpus(self, variant: Variant):
-        """(dataset, per-source counts) the variant pretrains on."""
-        return datasets.pretraining_corpus(self.profile, variant.leads, variant.synthetic, progress=self.progress)
+        """(dataset, per-source counts) the variant pretrains on (weimann: upsampled to its rate when read)."""
+        corpus, counts = datasets.pretraining_corpus(self.profile, variant.leads, variant.synthetic,
+                                                     progress=self.progress)
+        if variant.family == "weimann":
+            corpus = weimann_family.Upsampled(corpus, weimann_family.n_samples(self.model_config(variant)))
+        return corpus, counts
 
     # pretraining ------------------------------------------------------------------------------
     def model_config(self, variant: Variant):
+        if variant.family == "weimann":
+            return weimann_family.model_config(self.profile)
         return self.profile.model.replace(mask=variant.mask, cropa=variant.cropa, n_leads=variant.n_leads)
 
     def pretrain_config(self, variant: Variant) -> PretrainConfig:
+        if variant.family == "weimann":
+            return weimann_family.pretrain_config(self.profile, self.epochs, self.seed, self.device, self.progress)
         plan = self.profile.pretrain
         rb = variant.mask.kind == "random"
         return PretrainConfig(epochs=self.epochs, batch_size=plan.batch_rb if rb else plan.batch_mb,
@@ -147,6 +193,8 @@ class Study:
                     "pretrain": {k: v for k, v in asdict(self.pretrain_config(variant)).items()
                                  if k not in ("save_every", "device", "progress", "num_workers")},
                     "data": corpus_fingerprint}
+        if variant.family == "weimann":  # Kim's settings (and run folders) stay as they were
+            settings["input"] = f"FFT-resampled to {weimann_family.n_samples(self.model_config(variant))} samples"
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
         return self.runs_dir / f"{variant.key}-{digest}"
 
@@ -155,11 +203,16 @@ class Study:
 
         Returns (run folder, result of this call or None when the run was already complete).
         """
+        if not self.can_pretrain:
+            raise SystemExit(f"profile {self.profile.name!r} evaluates given encoders and does not pretrain; "
+                             f"{variant.key!r} needs pretraining (pass it with -p encoders, or use --profile paper)")
         corpus, counts = self.corpus(variant)
         run_dir = self.run_dir(variant, _corpus_fingerprint(corpus, counts))
         if (run_dir / encoder_file(self.epochs)).exists():
             return run_dir, None
         result = pretrain(corpus, self.model_config(variant), self.pretrain_config(variant), run_dir)
+        if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 writes (the loop does the same)
+            return run_dir, result
         done = json.loads((run_dir / RUN_SUMMARY).read_text()) if (run_dir / RUN_SUMMARY).exists() else {}
         (run_dir / RUN_SUMMARY).write_text(json.dumps({
             "variant": variant.key, "method": variant.method, "epochs": result.epochs, "steps": result.steps,
@@ -176,10 +229,11 @@ class Study:
             run_dir, _ = self.pretrained(variant)
             info = json.loads((run_dir / RUN_SUMMARY).read_text())
             cfg = self.model_config(variant)
-            rows.append({"variant": variant.key, "method": variant.method, "mask": f"{cfg.mask.kind} {cfg.mask.scale}",
-                         "cropa": cfg.cropa, "leads": cfg.n_leads,
-                         "model": f"{cfg.embed_dim} wide, {cfg.depth} blocks, {cfg.num_heads} heads; predictor "
-                                  f"{cfg.pred_embed_dim}/{cfg.pred_depth}/{cfg.pred_num_heads}",
+            described = weimann_family.describe(cfg) if variant.family == "weimann" else {
+                "mask": f"{cfg.mask.kind} {cfg.mask.scale}", "cropa": cfg.cropa, "leads": cfg.n_leads,
+                "model": f"{cfg.embed_dim} wide, {cfg.depth} blocks, {cfg.num_heads} heads; predictor "
+                         f"{cfg.pred_embed_dim}/{cfg.pred_depth}/{cfg.pred_num_heads}"}
+            rows.append({"variant": variant.key, "method": variant.method, **described,
                          "corpus_records": info["corpus_records"], "epochs": info["epochs"], "steps": info["steps"],
                          "final_loss": round(info["final_loss"], 4), "wall_seconds": info["wall_seconds"],
                          "run": run_dir.name})
@@ -192,9 +246,11 @@ class Study:
         """
         out = self.output_dir / "data"
         out.mkdir(parents=True, exist_ok=True)
-        _, counts = self.corpus(RB)
-        counts.insert(1, "role", "pretraining")
-        rows = counts.to_dict(orient="records")
+        rows = []
+        if self.can_pretrain:
+            _, counts = self.corpus(RB)
+            counts.insert(1, "role", "pretraining")
+            rows = counts.to_dict(orient="records")
         for data, source in ((self.ptbxl, self.profile.ptbxl), (self.cpsc, self.profile.cpsc)):
             info = datasets.prepare(self.profile, source, progress=False).info
             c = info["counts"]
@@ -213,13 +269,23 @@ class Study:
         _, summary = validate_on_ludb(self.profile.path(self.profile.ludb), fs=250)
         return summary
 
-    def encoder(self, variant: Variant) -> Encoder:
-        """The final student encoder of ``variant`` (eval mode, drop path 0)."""
-        if variant.key not in self._encoders:
-            run_dir, _ = self.pretrained(variant)
-            enc, _ = load_checkpoint(run_dir / encoder_file(self.epochs), drop_path_rate=0.0)
-            self._encoders[variant.key] = enc.eval()
-        return self._encoders[variant.key]
+    def encoder(self, variant: Variant, pretrained_here: bool = False) -> Encoder:
+        """The encoder of ``variant`` (eval mode, drop path 0): the file given for it in ``encoders``, else the
+        final student of this study's pretraining (weimann: the target encoder, which their code exports). ``pretrained_here`` ignores the files (the ablations)."""
+        source = self.given(variant, pretrained_here)
+        key = (variant.key, source is None)
+        if key not in self._encoders:
+            if source is not None:
+                self._encoders[key] = load_encoder(source)
+            else:
+                run_dir, _ = self.pretrained(variant)
+                path = run_dir / encoder_file(self.epochs)
+                if variant.family == "weimann":
+                    self._encoders[key] = load_weimann_encoder(path)
+                else:
+                    enc, _ = load_checkpoint(path, drop_path_rate=0.0)
+                    self._encoders[key] = enc.eval()
+        return self._encoders[key]
 
     def random_encoder(self, n_leads: int = 8) -> Encoder:
         """The same architecture, randomly initialised with the study seed (the baseline)."""

@@ -1,12 +1,12 @@
 """The paper's eight result tables, computed by a :class:`Study` and set beside the paper's numbers.
 
-Each ``tableN_*`` function runs the protocol of METHOD_SPEC §9 for every row of that table that
-this project can produce, and returns (table, details): the table has the columns of
-``report.compare_with_paper``; details hold what the figures need (test scores, features).
+Each ``tableN_*`` builder runs the protocol of docs/protocols.md for every row of that table that
+this project can produce and returns a :class:`TableResult`: rows of the one schema of
+``study.results`` and the test scores of every seed behind them.
 
-Aggregation, stated in every row's protocol: linear probes are repeated over the study's probe
-seeds (mean ± population sd); the 95 % CI is a bootstrap over test records of the first seed's
-scores. Cross-validated datasets pool the out-of-fold test scores of all folds before scoring.
+Aggregation, stated in every row: linear probes are repeated over the study's probe seeds (mean ±
+population sd over seeds); the 95 % CI is a bootstrap over test records of that mean.
+Cross-validated datasets pool the out-of-fold test scores of all folds before scoring.
 """
 
 from __future__ import annotations
@@ -16,21 +16,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from ecgjepa_core.study.datasets import LabelledSet, cpsc_splits, ptbxl_splits
 from ecgjepa_core.evaluation import (feature_regression, finetune, linear_probe, low_shot_probe, low_shot_size,
-                         supervised_from_scratch)
+                                     supervised_from_scratch)
 from ecgjepa_core.evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
-from ecgjepa_core.evaluation.scoring import bootstrap_cis, evaluate_scores
-from ecgjepa_core.report.markdown import compare_with_paper
-from ecgjepa_core.study.study import MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant, without_cropa
+from ecgjepa_core.study.datasets import LabelledSet, cpsc_splits, ptbxl_splits
+from ecgjepa_core.study.results import (MC, METRICS, ML, TASK, TableResult, TestScores, classification_cells,
+                                        row_key, to_frame)
+from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant,
+                                      without_cropa)
 
-ML, MC = "multi-label", "multi-class"
-TASK = {ML: "multilabel", MC: "multiclass"}
-# Our metric -> (row label, the paper's metric it is compared with).
-METRICS = {ML: {"auc": "AUC", "f1": "F1"},
-           MC: {"auc_ovo": "AUC (one-vs-one)", "auc_ovr": "AUC (one-vs-rest)", "f1": "F1"}}
+REAL_ONLY = "real ECGs only"
 
 
 @dataclass(frozen=True)
@@ -44,8 +40,8 @@ class Fold:
 class Evaluation:
     """Where a dataset is evaluated: one fold (a fixed split) or k folds (cross-validation)."""
 
-    label: str          # short, for the table's setting column
-    description: str    # the split in words, for the protocol column
+    label: str          # the row's ``split``
+    description: str    # the split in words, for the row's details
     folds: tuple[Fold, ...]
 
 
@@ -64,126 +60,114 @@ def evaluations(study: Study, data: LabelledSet) -> list[Evaluation]:
 
 
 def task_fold(data: LabelledSet, fold: Fold, kind: str) -> tuple[Fold, Callable[[np.ndarray], np.ndarray]]:
-    """Rows and a label function for ``kind``: multi-class keeps single-label records (§2.7.7)."""
+    """Rows and a label function for ``kind``: multi-class keeps single-label records."""
     if kind == ML:
         return fold, lambda rows: data.y[rows]
     keep = Fold(data.single_label(fold.train), data.single_label(fold.test), data.single_label(fold.val))
     return keep, lambda rows: data.y[rows].argmax(1)
 
 
-def _aggregate(per_seed: list[dict[str, float]], ci: dict, kind: str, n_runs: int) -> dict[str, dict]:
-    out = {}
-    for metric, label in METRICS[kind].items():
-        values = np.array([m[metric] for m in per_seed])
-        c = ci.get(metric)
-        out[label] = {"ours": float(values.mean()), "sd": float(values.std()) if len(values) > 1 else np.nan,
-                      "ci_low": c.low if c else np.nan, "ci_high": c.high if c else np.nan, "n_runs": n_runs}
-    return out
-
-
-def pooled_runs(run_fold: Callable[[Fold, Callable, int], tuple[np.ndarray, np.ndarray]], data: LabelledSet,
-                evaluation: Evaluation, kind: str, seeds: Sequence[int], n_boot: int,
-                keep: dict | None = None) -> dict[str, dict]:
-    """Run ``run_fold(fold, labels, seed) -> (y_test, scores)`` over folds and seeds; pool folds per seed.
-
-    ``keep`` (a dict) receives the first seed's pooled ``(y_test, scores)`` under ``"scores"`` and the
-    data rows they belong to under ``"rows"`` (what a paired comparison of two rows checks).
-    """
-    per_seed, ci = [], {}
-    for i, seed in enumerate(seeds):
-        ys, scores, rows = [], [], []
+def pooled_scores(run_fold: Callable[[Fold, Callable, int], tuple[np.ndarray, np.ndarray]], data: LabelledSet,
+                  evaluation: Evaluation, kind: str, seeds: Sequence[int]) -> TestScores:
+    """Run ``run_fold(fold, labels, seed) -> (y_test, scores)`` over folds and seeds; folds pooled per seed."""
+    per_seed, y, rows = [], None, None
+    for seed in seeds:
+        ys, scores, test_rows = [], [], []
         for fold in evaluation.folds:
             tf, labels = task_fold(data, fold, kind)
-            y, s = run_fold(tf, labels, seed)
-            ys.append(y)
+            y_fold, s = run_fold(tf, labels, seed)
+            ys.append(y_fold)
             scores.append(s)
-            rows.append(tf.test)
-        y, s = np.concatenate(ys), np.concatenate(scores)
-        per_seed.append(evaluate_scores(TASK[kind], y, s))
-        if i == 0:
-            if keep is not None:
-                keep.update(scores=(y, s), rows=np.concatenate(rows))
-            ci = bootstrap_cis(TASK[kind], y, s, n_boot, seed, names=tuple(METRICS[kind]))
-    return _aggregate(per_seed, ci, kind, len(seeds))
+            test_rows.append(tf.test)
+        y, rows = np.concatenate(ys), np.concatenate(test_rows)
+        per_seed.append(np.concatenate(scores))
+    return TestScores(y, np.stack(per_seed), rows)
 
 
-def probe_rows(study: Study, method: str, features: np.ndarray, data: LabelledSet, kind: str,
-               encoder_desc: str, extra_setting: str = "", paper_key: dict | None = None,
-               recipe: str | None = None) -> list[dict]:
+def paper_key(metric_label: str, **cell) -> dict:
+    """The paper cell of a row: our metric label without its parenthesis, plus the cell's fields."""
+    return {"metric": metric_label.split(" (")[0], "setting": "", **cell}
+
+
+class TableBuilder:
+    """Collects a table's rows and kept scores; :meth:`result` sets them beside the paper."""
+
+    def __init__(self, study: Study, name: str, paper_table: str | None):
+        self.study, self.name, self.paper_table = study, name, paper_table
+        self.rows: list[dict] = []
+        self.scores: dict[tuple, TestScores] = {}
+
+    def classification(self, key: dict, kind: str, scores: TestScores, n_classes: int, details: str,
+                       paper: dict | None, sd_over: str) -> None:
+        """Rows of every metric of ``kind`` for one row key, from the seeds' test scores."""
+        plan = self.study.profile.evaluation
+        self.scores[row_key(key)] = scores
+        for cell in classification_cells(kind, scores.y, scores.scores, n_classes, plan.bootstrap, self.study.seed,
+                                         sd_over):
+            cell_paper = None if paper is None else {
+                "method": key["method"], "dataset": key["dataset"], "task": key["task"],
+                **paper_key(cell["metric"], **paper)}
+            self.rows.append({**key, **cell, "details": details, "paper_key": cell_paper})
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+
+    def result(self) -> TableResult:
+        return TableResult(self.name, to_frame(self.paper_table, self.rows), self.scores)
+
+
+def _row(method: str, encoder: str, dataset: str, task: str, split: str, protocol: str, ablation: str = "") -> dict:
+    return dict(method=method, encoder=encoder, dataset=dataset, task=task, split=split, protocol=protocol,
+                ablation=ablation)
+
+
+def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray, data: LabelledSet, kind: str,
+               protocol: str = "linear", ablation: str = "", paper: dict | None = None,
+               recipe: str | None = None) -> None:
     """Linear-probe rows (AUC, F1) of one encoder on one dataset and task, for every evaluation.
 
-    ``recipe``: the probe recipe (default: the profile's)."""
-    plan = study.profile.evaluation
-    recipe = recipe or plan.probe_recipe
+    ``recipe``: the probe recipe (default: the profile's); ``paper``: the paper cell's extra fields,
+    None when the row has no published counterpart."""
+    study = b.study
+    recipe = recipe or study.profile.evaluation.probe_recipe
     n_classes = len(data.classes)
-    rows = []
     for ev in evaluations(study, data):
         def run(fold, labels, seed):
             res = linear_probe(features[fold.train], labels(fold.train), features[fold.test], labels(fold.test),
                                TASK[kind], recipe=recipe, seed=seed, n_boot=0, n_classes=n_classes)
             return res.y_test, res.test_scores
-        kept = study.scores.setdefault((method, data.name, kind, ", ".join(p for p in (extra_setting, ev.label) if p)), {})
-        cells = pooled_runs(run, data, ev, kind, study.probe_seeds, plan.bootstrap, keep=kept)
-        protocol = (f"linear probe ({recipe} recipe, last epoch), {len(study.probe_seeds)} seeds; "
-                    f"{ev.description}; {encoder_desc}")
-        setting = ", ".join(p for p in (extra_setting, ev.label) if p)
-        rows += [dict(method=method, dataset=data.name, task=kind, metric=label, setting=setting, **cell,
-                      protocol=protocol, paper_key={"setting": "", "metric": label.split(" (")[0], **(paper_key or {})})
-                 for label, cell in cells.items()]
-    return rows
+        scores = pooled_scores(run, data, ev, kind, study.probe_seeds)
+        details = f"linear probe ({recipe} recipe, last epoch), {len(study.probe_seeds)} seeds; {ev.description}"
+        b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
+                         n_classes, details, paper, "probe seeds")
 
 
 def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = True):
-    """(method, feature key, encoder, description) for each variant, plus the random-init baseline."""
-    out = [(v.method if v in (RB, MB) else f"{v.method} [{v.key}]", v.key, study.encoder(v),
-            f"{study.model_text}, pretrained {study.epochs} epochs ({v.key})") for v in variants]
+    """(method, feature key, encoder, encoder label) for each variant, plus the random-init baseline."""
+    out = [(v.method, v.key if study.given(v) is None else f"{v.key}:file", study.encoder(v), study.encoder_label(v))
+           for v in variants]
     if random_init:
-        out.append(("Random init", "random", study.random_encoder(), f"{study.model_text}, randomly initialised"))
+        out.append(("Random init", "random", study.random_encoder(), study.random_label))
     return out
 
 
-def table1_linear(study: Study) -> pd.DataFrame:
+def table1_linear(study: Study) -> TableResult:
     """Linear evaluation, multi-label and multi-class, PTB-XL and CPSC (P-B Table 1)."""
-    variants = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic else [])
-    rows = []
-    for method, key, enc, desc in _encoders(study, variants):
+    b = TableBuilder(study, "table1_linear", "linear")
+    variants = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic and study.can_pretrain else [])
+    for method, key, enc, label in _encoders(study, variants):
+        ablation = REAL_ONLY if key == RB_REAL_ONLY.key else ""
+        paper = None if ablation else {}
         for data in (study.ptbxl, study.cpsc):
             feats = study.features(key, enc, data)
             for kind in (ML, MC):
-                rows += probe_rows(study, method, feats, data, kind, desc)
+                probe_rows(b, method, label, feats, data, kind, ablation=ablation, paper=paper)
         if study.profile.evaluation.probe_recipe != "code":  # the authors' recipe as published, for reference
             for kind in (ML, MC):
-                rows += probe_rows(study, method, study.features(key, enc, study.ptbxl), study.ptbxl, kind, desc,
-                                   extra_setting="raw features (authors' probe)", recipe="code")
-    return compare_with_paper("linear", rows)
-
-
-def finetune_rows(study: Study, method: str, make_result: Callable, data: LabelledSet, kind: str,
-                  desc: str, paper_key: dict | None = None, setting_prefix: str = "",
-                  only: tuple[str, ...] | None = None) -> list[dict]:
-    """Fine-tuning rows; the standard split selects the epoch on its validation fold.
-
-    ``only``: evaluation labels to run (e.g. ``("paper split",)``); default all.
-    """
-    plan = study.profile.evaluation
-    rows = []
-    for ev in evaluations(study, data):
-        if only is not None and ev.label not in only:
-            continue
-        select = "val" if all(len(f.val) for f in ev.folds) else "last"
-
-        def run(fold, labels, seed):
-            res = make_result(fold, labels, seed, select)
-            return res.y_test, res.test_scores
-        kept = study.scores.setdefault((method, data.name, kind, ", ".join(p for p in (setting_prefix, ev.label) if p)), {})
-        cells = pooled_runs(run, data, ev, kind, (study.seed,), plan.bootstrap, keep=kept)
-        rule = "epoch chosen on the validation fold" if select == "val" else "last epoch"
-        protocol = f"{desc}; batch {plan.finetune_batch}; {rule}; 1 seed; {ev.description}"
-        setting = ", ".join(p for p in (setting_prefix, ev.label) if p)
-        rows += [dict(method=method, dataset=data.name, task=kind, metric=label, setting=setting, **cell,
-                      protocol=protocol, paper_key={"setting": "", "metric": label.split(" (")[0], **(paper_key or {})})
-                 for label, cell in cells.items()]
-    return rows
+                probe_rows(b, method, label, study.features(key, enc, study.ptbxl), study.ptbxl, kind,
+                           protocol="linear, raw features (authors' probe)", ablation=ablation, paper=paper,
+                           recipe="code")
+    return b.result()
 
 
 def finetune_recipe_of(study: Study) -> FinetuneRecipe:
@@ -206,76 +190,93 @@ def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None, sc
     return make
 
 
-def table2_finetune(study: Study) -> pd.DataFrame:
+def finetune_rows(b: TableBuilder, method: str, encoder: str, make_result: Callable, data: LabelledSet, kind: str,
+                  details: str, ablation: str = "", paper: dict | None = None,
+                  only: tuple[str, ...] | None = None) -> None:
+    """Fine-tuning rows; the standard split selects the epoch on its validation fold.
+
+    ``only``: evaluation labels to run (e.g. ``("paper split",)``); default all.
+    """
+    study = b.study
+    for ev in evaluations(study, data):
+        if only is not None and ev.label not in only:
+            continue
+        select = "val" if all(len(f.val) for f in ev.folds) else "last"
+
+        def run(fold, labels, seed):
+            res = make_result(fold, labels, seed, select)
+            return res.y_test, res.test_scores
+        scores = pooled_scores(run, data, ev, kind, (study.seed,))
+        rule = "epoch chosen on the validation fold" if select == "val" else "last epoch"
+        b.classification(_row(method, encoder, data.name, kind, ev.label, "fine-tuned", ablation), kind, scores,
+                         len(data.classes), f"{details}; batch {study.profile.evaluation.finetune_batch}; {rule}; "
+                                            f"1 seed; {ev.description}", paper, "")
+
+
+def table2_finetune(study: Study) -> TableResult:
     """Fine-tuning, multi-class, PTB-XL and CPSC (P-B Table 2), with the supervised baseline."""
+    b = TableBuilder(study, "table2_finetune", "finetune")
     plan = study.profile.evaluation
-    tuned = f"{study.model_text}, fine-tuned {plan.finetune_epochs} epochs (code recipe: 0.67-40 Hz filters, RandAugment)"
-    rows = []
+    tuned = f"fine-tuned {plan.finetune_epochs} epochs (code recipe: 0.67-40 Hz filters, RandAugment)"
     for data in (study.ptbxl, study.cpsc):
-        for variant in (RB, MB):
-            make = _finetune_maker(study, data, MC, study.encoder(variant))
-            rows += finetune_rows(study, variant.method, make, data, MC,
-                                  f"{tuned}, from {study.epochs}-epoch pretraining")
-        make = _finetune_maker(study, data, MC, study.random_encoder())
-        rows += finetune_rows(study, "Random init", make, data, MC, f"{tuned}, from random initialisation")
+        for method, _, enc, label in _encoders(study, [RB, MB]):
+            finetune_rows(b, method, label, _finetune_maker(study, data, MC, enc), data, MC, tuned, paper={})
         make = _finetune_maker(study, data, MC, scratch_epochs=plan.supervised_epochs)
-        rows += finetune_rows(study, "Supervised", make, data, MC,
-                              f"{study.model_text} trained from scratch, {plan.supervised_epochs} epochs")
-    return compare_with_paper("finetune", rows)
+        finetune_rows(b, "Supervised", f"trained from scratch ({study.model_text})", make, data, MC,
+                      f"trained from scratch, {plan.supervised_epochs} epochs", paper={})
+    return b.result()
 
 
-def table3_low_shot(study: Study) -> pd.DataFrame:
+def table3_low_shot(study: Study) -> TableResult:
     """Low-shot linear evaluation, PTB-XL multi-label (P-B Table 3): mean ± sd over draws."""
+    b = TableBuilder(study, "table3_low_shot", "low_shot")
     plan = study.profile.evaluation
-    rows = []
-    for method, key, enc, desc in _encoders(study, [RB, MB]):
+    for method, key, enc, label in _encoders(study, [RB, MB]):
         feats = study.features(key, enc, study.ptbxl)
         for ev in evaluations(study, study.ptbxl):
             fold, labels = task_fold(study.ptbxl, ev.folds[0], ML)
             for fraction in plan.low_shot:
                 pct = f"{fraction:.0%}"
                 n = low_shot_size(len(fold.train), fraction)
+                key_ = _row(method, label, "PTB-XL", ML, ev.label, "linear, low-shot", f"{pct} of training labels")
                 if n < 2:  # nothing to train on: say so in the table instead of a number
-                    rows.append(dict(method=method, dataset="PTB-XL", task=ML, metric="AUC",
-                                     setting=f"{pct} ({n} records), {ev.label}", ours=np.nan,
-                                     protocol=f"not computed: {pct} of {len(fold.train)} training records is {n}",
-                                     paper_key={"setting": pct}))
+                    b.add({**key_, "metric": "AUC", "ours": np.nan, "paper_key": None,
+                           "details": f"not computed: {pct} of {len(fold.train)} training records is {n}"})
                     continue
                 res = low_shot_probe(feats[fold.train], labels(fold.train), feats[fold.test], labels(fold.test),
                                      "multilabel", fraction, recipe=plan.probe_recipe, n_draws=plan.low_shot_draws,
                                      seed=study.seed, n_boot=0)
-                rows.append(dict(method=method, dataset="PTB-XL", task=ML, metric="AUC",
-                                 setting=f"{pct} ({res.n_per_draw} records), {ev.label}", ours=res.mean["auc"],
-                                 sd=res.sd["auc"], n_runs=plan.low_shot_draws,
-                                 protocol=f"{plan.low_shot_draws} draws of {res.n_per_draw} training records, "
-                                          f"linear probe each; mean ± population sd; {ev.description}; {desc}",
-                                 paper_key={"setting": pct}))
-    return compare_with_paper("low_shot", rows)
+                b.add({**key_, "metric": "AUC", "ours": res.mean["auc"], "sd": res.sd["auc"], "sd_over": "draws",
+                       "n_runs": plan.low_shot_draws, "n_test": len(fold.test),
+                       "details": f"{plan.low_shot_draws} draws of {res.n_per_draw} training records, linear probe "
+                                  f"each; mean ± population sd over draws; {ev.description}",
+                       "paper_key": {"method": method, "dataset": "PTB-XL", "task": ML, "metric": "AUC",
+                                     "setting": pct}})
+    return b.result()
 
 
 REDUCED_LEADS = (("II", (1,)), ("II+V1", (1, 2)))
 
 
-def table4_reduced_leads(study: Study) -> pd.DataFrame:
+def table4_reduced_leads(study: Study) -> TableResult:
     """Linear evaluation from lead II and from II + V1, PTB-XL multi-label (P-B Table 4)."""
-    rows = []
-    for method, key, enc, desc in _encoders(study, [RB, MB]):
+    b = TableBuilder(study, "table4_reduced_leads", "reduced_leads")
+    for method, key, enc, label in _encoders(study, [RB, MB]):
         for name, leads in REDUCED_LEADS:
             feats = study.features(key, enc, study.ptbxl, leads=leads)
-            rows += probe_rows(study, method, feats, study.ptbxl, ML, f"{desc}; leads {name} keep their lead codes",
-                               extra_setting=name, paper_key={"setting": name})
-    return compare_with_paper("reduced_leads", rows)
+            probe_rows(b, method, label, feats, study.ptbxl, ML, ablation=f"leads {name}", paper={"setting": name})
+    return b.result()
 
 
-def table5_ecg_features(study: Study, labels: pd.DataFrame, ludb_summary: dict | None = None) -> pd.DataFrame:
+def table5_ecg_features(study: Study, labels, ludb_summary: dict | None = None) -> TableResult:
     """Heart rate and QRS duration regressed on frozen features, PTB-XL (P-B Table 5).
 
     ``labels``: one row per PTB-XL record (``heart_rate``, ``qrs_duration``) from ``ecg_features``.
     ``ludb_summary``: the delineator's own error on LUDB, shown as its own row (the floor).
     """
+    b = TableBuilder(study, "table5_ecg_features", "feature_regression")
     plan = study.profile.evaluation
-    rows = []
-    for method, key, enc, desc in _encoders(study, [RB, MB]):
+    for method, key, enc, label in _encoders(study, [RB, MB]):
         feats = study.features(key, enc, study.ptbxl)
         for ev in evaluations(study, study.ptbxl):
             fold = ev.folds[0]
@@ -284,43 +285,46 @@ def table5_ecg_features(study: Study, labels: pd.DataFrame, ludb_summary: dict |
                 t = labels[col].to_numpy(dtype=float)
                 res = feature_regression(feats[fold.train], t[fold.train], feats[fold.test], t[fold.test],
                                          seed=study.seed, n_boot=plan.bootstrap, target=target, units=unit)
-                rows.append(dict(method=method, dataset="PTB-XL", task=target, metric="MAE", setting=ev.label,
-                                 ours=res.mae.mae, sd=res.mae.sd, ci_low=res.ci.low if res.ci else np.nan,
-                                 ci_high=res.ci.high if res.ci else np.nan,
-                                 protocol=f"least-squares linear regression on frozen features, targets "
-                                          f"standardised on train; {res.dropped} records without a label dropped; "
-                                          f"MAE ± sd of |error| ({unit}); {ev.description}; {desc}",
-                                 paper_key={"setting": ""}))
+                b.add({**_row(method, label, "PTB-XL", target, ev.label, "linear regression"),
+                       "metric": f"MAE ({unit})", "ours": res.mae.mae, "sd": res.mae.sd,
+                       "sd_over": "|error| over test records",
+                       "ci_low": res.ci.low if res.ci else np.nan, "ci_high": res.ci.high if res.ci else np.nan,
+                       "ci_over": "test records" if res.ci else "", "n_test": len(res.y_test),
+                       "details": f"least-squares linear regression on frozen features, targets standardised on "
+                                  f"train; records without a label dropped ({res.dropped['train']} train, "
+                                  f"{res.dropped['test']} test); {ev.description}",
+                       "paper_key": {"method": method, "dataset": "PTB-XL", "task": target, "metric": "MAE",
+                                     "setting": ""}})
     if ludb_summary:
-        for target, key in (("heart rate", "heart_rate"), ("QRS duration", "qrs_duration")):
+        for target, key, unit in (("heart rate", "heart_rate", "bpm"), ("QRS duration", "qrs_duration", "ms")):
             m = ludb_summary[key]
-            rows.append(dict(method="label delineator vs LUDB cardiologists", dataset="LUDB", task=target,
-                             metric="MAE", ours=m.mae, sd=m.sd,
-                             protocol=f"our neurokit2-based labels against expert annotations on "
-                                      f"{ludb_summary['records']} LUDB records at {ludb_summary['fs']} Hz; "
-                                      f"{ludb_summary[f'{key}_failures']} failures"))
-    return compare_with_paper("feature_regression", rows)
+            b.add({**_row("label delineator", "neurokit2-based, no training", "LUDB", target,
+                          "all records", "against cardiologists"),
+                   "metric": f"MAE ({unit})", "ours": m.mae, "sd": m.sd, "sd_over": "|error| over records",
+                   "n_test": ludb_summary["records"], "paper_key": None,
+                   "details": f"our labels against expert annotations on {ludb_summary['records']} LUDB records at "
+                              f"{ludb_summary['fs']} Hz; {ludb_summary[f'{key}_failures']} failures"})
+    return b.result()
 
 
-def table6_cropa(study: Study) -> pd.DataFrame:
+def table6_cropa(study: Study) -> TableResult:
     """CroPA ablation: linear and fine-tuned multi-class AUC on PTB-XL with and without CroPA (P-B Table 6)."""
-    rows = []
+    b = TableBuilder(study, "table6_cropa", "cropa_ablation")
+    plan = study.profile.evaluation
     for base in (RB, MB):
         for cropa in (True, False):
             variant = base if cropa else without_cropa(base)
-            enc = study.encoder(variant)
+            enc, label = study.encoder(variant, pretrained_here=True), study.encoder_label(variant, pretrained_here=True)
             tag = "yes" if cropa else "no"
             feats = study.features(variant.key, enc, study.ptbxl)
-            rows += probe_rows(study, base.method, feats, study.ptbxl, MC, f"{study.model_text}, pretrained {study.epochs} epochs, "
-                               f"CroPA {tag}", extra_setting=f"cropa={tag}, linear",
-                               paper_key={"setting": f"cropa={tag}, linear", "epochs": 100})
-            rows += finetune_rows(study, base.method, _finetune_maker(study, study.ptbxl, MC, enc), study.ptbxl, MC,
-                                  f"fine-tuned {study.profile.evaluation.finetune_epochs} epochs (code recipe), "
-                                  f"CroPA {tag}", setting_prefix=f"cropa={tag}, finetune",
-                                  paper_key={"setting": f"cropa={tag}, finetune", "epochs": 100},
-                                  only=study.profile.evaluation.ablation_finetune_on)
-    table = compare_with_paper("cropa_ablation", rows)
-    return table[table["metric"].str.startswith("AUC")].reset_index(drop=True)
+            probe_rows(b, base.method, label, feats, study.ptbxl, MC, ablation=f"cropa={tag}",
+                       paper={"setting": f"cropa={tag}, linear", "epochs": 100})
+            finetune_rows(b, base.method, label, _finetune_maker(study, study.ptbxl, MC, enc), study.ptbxl, MC,
+                          f"fine-tuned {plan.finetune_epochs} epochs (code recipe)", ablation=f"cropa={tag}",
+                          paper={"setting": f"cropa={tag}, finetune", "epochs": 100}, only=plan.ablation_finetune_on)
+    result = b.result()
+    result.rows = result.rows[result.rows["metric"].str.startswith("AUC")].reset_index(drop=True)
+    return result
 
 
 def _ratio_text(kind: str, x: float) -> str:
@@ -329,33 +333,27 @@ def _ratio_text(kind: str, x: float) -> str:
     return text if kind == "random" or len(text.split(".")[1]) >= 2 else f"{x:.2f}"
 
 
-def table7_masking(study: Study) -> pd.DataFrame:
+def table7_masking(study: Study) -> TableResult:
     """Masking strategy and ratio, PTB-XL multi-label linear (P-B Table 7)."""
-    rows = []
+    b = TableBuilder(study, "table7_masking", "masking")
     for kind, scale in study.profile.evaluation.mask_ratios:
         variant = masking_variant(kind, scale)
         freq = 1 if kind == "random" else variant.mask.n_blocks
         setting = f"ratio=({_ratio_text(kind, scale[0])}, {_ratio_text(kind, scale[1])}), freq={freq}"
-        feats = study.features(variant.key, study.encoder(variant), study.ptbxl)
-        rows += probe_rows(study, variant.method, feats, study.ptbxl, ML, f"{study.model_text}, pretrained {study.epochs} epochs",
-                           extra_setting=setting, paper_key={"setting": setting})
-    return compare_with_paper("masking", rows)
+        enc = study.encoder(variant, pretrained_here=True)
+        feats = study.features(variant.key, enc, study.ptbxl)
+        probe_rows(b, variant.method, study.encoder_label(variant, pretrained_here=True), feats, study.ptbxl, ML,
+                   ablation=setting, paper={"setting": setting})
+    return b.result()
 
 
-def table8_leads(study: Study) -> pd.DataFrame:
+def table8_leads(study: Study) -> TableResult:
     """8-lead vs 12-lead ECG-JEPA_rb, PTB-XL multi-label linear (P-B Table 8)."""
-    rows = []
+    b = TableBuilder(study, "table8_leads", "leads_8_vs_12")
     for variant in (RB, RB_12_LEADS):
         name = f"{variant.n_leads} leads"
-        feats = study.features(variant.key, study.encoder(variant), study.ptbxl)
-        rows += probe_rows(study, variant.method, feats, study.ptbxl, ML, f"{study.model_text}, pretrained {study.epochs} epochs, "
-                           f"{name}", extra_setting=name, paper_key={"setting": name})
-    return compare_with_paper("leads_8_vs_12", rows)
-
-
-def pretrained_variants(study: Study) -> list[Variant]:
-    """Every pretrained model Tables 1-8 use, each once: rb, mb, then the ablations."""
-    out = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic else [])
-    out += [without_cropa(RB), without_cropa(MB), RB_12_LEADS]
-    out += [masking_variant(kind, scale) for kind, scale in study.profile.evaluation.mask_ratios]
-    return list(dict.fromkeys(out))
+        enc = study.encoder(variant, pretrained_here=True)
+        feats = study.features(variant.key, enc, study.ptbxl)
+        probe_rows(b, variant.method, study.encoder_label(variant, pretrained_here=True), feats, study.ptbxl, ML,
+                   ablation=name, paper={"setting": name})
+    return b.result()

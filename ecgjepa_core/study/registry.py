@@ -1,0 +1,176 @@
+"""The experiment table as data: one entry per result table, and :func:`publish`.
+
+Everything that lists tables reads this registry: the report's order, the pretraining runs a
+study needs, the claims' targets, the notebook titles. Adding a table is one :class:`TableSpec`
+here, one builder (a function ``Study -> TableResult``) and one thin notebook that calls
+``publish(study, name)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ecgjepa_core.report import claims, figures, markdown, provenance
+from ecgjepa_core.study import kim_vs_weimann, tables
+from ecgjepa_core.study.results import TableResult, to_frame
+from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, WEIMANN, Study, Variant, masking_variant,
+                                      without_cropa)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One result table: what it is, what the paper calls it, what it needs, how it is built."""
+
+    name: str                                   # file stem under results/<profile>/
+    title: str
+    notebook: str                               # the notebook that publishes it
+    paper_table: str | None                     # key of ``report.paper.TABLES``; None: no published table
+    protocol: str                               # the protocol in one sentence, the table's caption
+    build: Callable[[Study], TableResult]
+    variants: Callable[[Study], list[Variant]]  # pretraining runs of this study it reads
+    ablation_of_our_pretraining: bool = False   # compares our own pretraining runs: given files do not enter
+
+
+def _main(study: Study) -> list[Variant]:
+    return [v for v in (RB, MB) if study.given(v) is None]
+
+
+def _table1_variants(study: Study) -> list[Variant]:
+    return _main(study) + ([RB_REAL_ONLY] if study.profile.synthetic and study.can_pretrain else [])
+
+
+def _cropa_variants(study: Study) -> list[Variant]:
+    return [RB, MB, without_cropa(RB), without_cropa(MB)]
+
+
+def _kim_vs_weimann_variants(study: Study) -> list[Variant]:
+    weimann = [WEIMANN] if study.given(WEIMANN) is None and study.profile.weimann is not None else []
+    return _main(study) + weimann
+
+
+def _masking_variants(study: Study) -> list[Variant]:
+    return [masking_variant(kind, scale) for kind, scale in study.profile.evaluation.mask_ratios]
+
+
+_PROBE = ("Frozen mean-pooled representations, linear head ({recipe} recipe); mean ± sd over {seeds} probe seeds; "
+          "95 % CI over test records of that mean.")
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("table1_linear", "Table 1 · Linear evaluation", "02_table1_linear", "linear", _PROBE,
+              tables.table1_linear, _table1_variants),
+    TableSpec("table2_finetune", "Table 2 · Fine-tuning (multi-class)", "03_table2_finetune", "finetune",
+              "Encoder and linear head trained end to end with the authors' code recipe (0.67-40 Hz filters, "
+              "RandAugment); one seed; 95 % CI over test records.", tables.table2_finetune, _main),
+    TableSpec("table3_low_shot", "Table 3 · Low-shot linear evaluation", "04_table3_low_shot", "low_shot",
+              "Linear probes trained on 1 % and 10 % of the training labels; mean ± sd over draws of the subset.",
+              tables.table3_low_shot, _main),
+    TableSpec("table4_reduced_leads", "Table 4 · Reduced leads", "05_table4_reduced_leads", "reduced_leads",
+              _PROBE + " Leads II and II + V1 keep their lead codes.", tables.table4_reduced_leads, _main),
+    TableSpec("table5_ecg_features", "Table 5 · ECG features", "06_table5_ecg_features", "feature_regression",
+              "Heart rate and QRS duration regressed on frozen features (least squares); MAE ± sd of |error|, "
+              "95 % CI over test records; the label delineator's own error against LUDB's cardiologists beside it.",
+              lambda s: tables.table5_ecg_features(s, s.ecg_feature_labels(), s.ludb_validation()), _main),
+    TableSpec("table6_cropa", "Table 6 · CroPA ablation", "07_table6_cropa", "cropa_ablation",
+              _PROBE + " Fine-tuned rows: one seed.", tables.table6_cropa, _cropa_variants,
+              ablation_of_our_pretraining=True),
+    TableSpec("table7_masking", "Table 7 · Masking strategy and ratio", "08_table7_masking", "masking", _PROBE,
+              tables.table7_masking, _masking_variants, ablation_of_our_pretraining=True),
+    TableSpec("table8_leads", "Table 8 · Eight vs twelve leads", "09_table8_leads", "leads_8_vs_12", _PROBE,
+              tables.table8_leads, lambda s: [RB, RB_12_LEADS], ablation_of_our_pretraining=True),
+    TableSpec(kim_vs_weimann.NAME, "Table 9 · Kim vs Weimann at equal compute", "10_kim_vs_weimann",
+              kim_vs_weimann.PAPER_TABLE,
+              "Kim's ECG-JEPA (mb, rb) and Weimann & Conrad's, pretrained on the same corpus for the same epochs "
+              "and batch at sizes of equal step cost (or given files), and a random init of each; frozen "
+              "mean-pool linear probe ({recipe} recipe) and frozen attentive probe on PTB-XL folds 1-8 / 9 / 10; "
+              "mean ± sd over {seeds} probe seeds; 95 % CI over test records of that mean. Not a table of "
+              "either paper: Kim's Table 1 and Weimann & Conrad's attentive-probe results stand beside the "
+              "rows they match.", kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants),
+)
+REGISTRY = {spec.name: spec for spec in TABLES}
+TABLE_ORDER = tuple(spec.name for spec in TABLES)
+# Figures in the report: the method's pictures, pretraining, then each table's figures in table order.
+FIGURE_ORDER = ("ecg_example", "masking_strategies", "cropa_mask", "pretraining_curves", "embedding") + tuple(
+    stem for spec in TABLES for stem in (spec.name, f"roc_{spec.name}"))
+
+
+def table_spec(name: str) -> TableSpec:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no table {name!r}; tables: {', '.join(TABLE_ORDER)}") from None
+
+
+def pretrained_variants(study: Study) -> list[Variant]:
+    """Every pretraining run the registered tables read, each once, in table order."""
+    if not study.can_pretrain:
+        return []
+    return list(dict.fromkeys(v for spec in TABLES for v in spec.variants(study)))
+
+
+def caption(study: Study, spec: TableSpec) -> str:
+    """The protocol stated once for the whole table, with the profile's note."""
+    text = spec.protocol.format(recipe=study.profile.evaluation.probe_recipe, seeds=len(study.probe_seeds))
+    return f"{text} {study.model_text}. {study.profile.table_note}"
+
+
+def publish(study: Study, name: str) -> TableResult:
+    """Build table ``name`` and write everything it leaves: ``<name>.csv`` (every row), ``<name>.md`` (caption,
+    provenance, compact table), ``scores/<name>.npz`` (every seed's test scores), ``<name>.provenance.json`` and
+    the ours-vs-paper figure. A table that compares our own pretraining runs is written as "not run" where the
+    profile does not pretrain."""
+    spec = table_spec(name)
+    ident = study.identity()
+    if spec.ablation_of_our_pretraining and not study.can_pretrain:
+        result = TableResult(name, to_frame(spec.paper_table, []))
+        note = (f"Not run: this table compares pretraining runs of this study, and profile `{study.profile.name}` "
+                "evaluates given encoders without pretraining. Run it with --profile paper.")
+    else:
+        result = spec.build(study)
+        note = ""
+    markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident, note=note)
+    claims.save_test_scores(study.output_dir, result, ident)
+    provenance.write_identity(study.output_dir, name, ident)
+    shown = markdown.compact(result.rows)
+    if len(shown):
+        figures.plot_ours_vs_paper(study.figures_dir / f"{name}_ours_vs_paper.png", shown,
+                                   title=f"{spec.title}: ours vs paper")
+    return result
+
+
+def show(result: TableResult) -> str:
+    """The compact view of a published table, as the notebook displays it (Markdown)."""
+    view = markdown.compact_view(result.rows)
+    return view.to_markdown(index=False) if len(view) else "(no rows)"
+
+
+def findings(study: Study, result: TableResult) -> str:
+    """What the table found, in the words REPORT.md uses: the gap to the paper by metric and the verdict of
+    each of the paper's claims on this table (the same paired comparison as the report)."""
+    lines = [markdown.paper_gap(result.rows)]
+    judged = claims.judge_all(study.output_dir, study.profile.evaluation.bootstrap, study.seed, (result.name,))
+    return "\n".join(lines + [""] + [claims.describe(j) for j in judged])
+
+
+def write_report(study: Study, allow_mixed: bool = False) -> Path:
+    """``REPORT.md`` from the published tables: refuses tables of different runs unless ``allow_mixed``,
+    and then names every difference at the top."""
+    plain = ("data", "pretraining_runs")
+    identities = provenance.read_identities(study.output_dir, list(TABLE_ORDER))
+    mixed = provenance.differences(identities)
+    if mixed and not allow_mixed:
+        raise SystemExit("REPORT.md not written: the tables come from different runs (" + "; ".join(mixed) + "). "
+                         "Rerun the series with one set of parameters, or pass -p allow_mixed true to write the "
+                         "report with these differences named at its top.")
+    n_boot = study.profile.evaluation.bootstrap
+    judged = claims.judge_all(study.output_dir, n_boot, study.seed)
+    head = claims.headline(judged).to_markdown(index=False)
+    head += "\n\n" + claims.method_text(n_boot, study.seed)
+    return markdown.write_report(
+        study.output_dir, study.profile.name, plain + TABLE_ORDER, study.profile.deviations, headline=head,
+        preamble_text=markdown.preamble(study.output_dir, study.profile.name, study.seed),
+        provenance_notes=mixed, claims_text="\n".join(claims.describe(j) for j in judged),
+        figures_order=FIGURE_ORDER)

@@ -1,0 +1,137 @@
+"""One row schema for every result table, and the one object a table's results leave in.
+
+A row is keyed by structured fields (:data:`ROW_KEY`: method, encoder, dataset, task, split,
+protocol, ablation) plus the ``metric``; it holds our value with its uncertainty and says over
+what each is taken: ``sd`` over ``sd_over`` (probe seeds, low-shot draws, |error|), the 95 % CI over
+``ci_over`` (test records, resampled for the mean over seeds). ``flags`` marks what makes a row
+incomparable with the paper (classes missing from the test set, one prediction for every record);
+a flagged row has no ``difference``. The paper's value is looked up, never typed in.
+
+:class:`TableResult` carries a table's rows and the test scores of every seed behind them, so the
+figures and the paired comparisons of ``report.claims`` read exactly what the table was computed from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ecgjepa_core.evaluation import resampled as R
+from ecgjepa_core.evaluation.scoring import metric_functions
+from ecgjepa_core.report.paper import paper_cell
+
+ROW_KEY = ("method", "encoder", "dataset", "task", "split", "protocol", "ablation")
+COLUMNS = list(ROW_KEY) + ["metric", "ours", "sd", "sd_over", "n_runs", "ci_low", "ci_high", "ci_over", "n_test",
+                           "flags", "paper", "paper_sd", "difference", "details"]
+
+ML, MC = "multi-label", "multi-class"
+TASK = {ML: "multilabel", MC: "multiclass"}
+# Our metric -> (row label, the paper's metric it is compared with).
+METRICS = {ML: {"auc": "AUC", "f1": "F1"},
+           MC: {"auc_ovo": "AUC (one-vs-one)", "auc_ovr": "AUC (one-vs-rest)", "f1": "F1"}}
+CI_OVER_SEEDS = "test records (the mean over seeds, resampled)"
+
+
+@dataclass(frozen=True)
+class TestScores:
+    """A row's test predictions: targets (N, C) or (N,), scores (S, N, C) for S seeds, data rows (N,)."""
+
+    __test__ = False  # not a pytest class, despite its name
+
+    y: np.ndarray
+    scores: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass
+class TableResult:
+    """A table's rows (:data:`COLUMNS`) and the test scores behind them, keyed by the rows' :data:`ROW_KEY`."""
+
+    name: str
+    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
+    scores: dict[tuple, TestScores] = field(default_factory=dict)
+
+    def score_of(self, **key: str) -> TestScores:
+        """The kept scores of the one row key matching ``key`` (fields of :data:`ROW_KEY`)."""
+        found = [k for k in self.scores if all(dict(zip(ROW_KEY, k))[f] == v for f, v in key.items())]
+        if len(found) != 1:
+            raise KeyError(f"{self.name}: {len(found)} kept score sets match {key}")
+        return self.scores[found[0]]
+
+
+def row_key(row: dict | pd.Series) -> tuple:
+    return tuple(str(row.get(k, "") if isinstance(row, dict) else row[k]) for k in ROW_KEY)
+
+
+def _classes_present(task: str, y: np.ndarray, n_classes: int) -> int:
+    if task == ML:
+        y = np.asarray(y)
+        return int(np.sum((y.sum(0) > 0) & (y.sum(0) < len(y))))
+    return len(np.unique(y))
+
+
+def _one_prediction(task: str, scores: np.ndarray) -> bool:
+    """True when some seed's classifier gives every test record the same decision."""
+    for s in scores:
+        decision = s.argmax(1) if task == MC else (s > 0)
+        if len(decision) > 1 and (decision == decision[0]).all():
+            return True
+    return False
+
+
+def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes: int, n_boot: int,
+                         seed: int, sd_over: str) -> list[dict]:
+    """Rows' value fields for every metric of ``task``: mean ± sd over the S seeds of ``scores`` (S, N, C),
+    a 95 % bootstrap CI over test records of that mean, and the flags."""
+    fns = metric_functions(TASK[task])
+    present = _classes_present(task, y, n_classes)
+    absent = f"{present} of {n_classes} classes scorable in the test set" if present < n_classes else ""
+    one = "one decision for every test record" if _one_prediction(task, scores) else ""
+    weights = R.bootstrap_counts(len(y), n_boot, seed) if n_boot > 0 else None
+    out = []
+    for name, label in METRICS[task].items():
+        values = np.array([fns[name](y, s) for s in scores])
+        low = high = math.nan
+        if weights is not None:
+            low, high, _ = R.percentile_interval(R.seed_mean_resampled(TASK[task], name, y, scores, weights))
+        flags = "; ".join(x for x in (absent, one if not label.startswith("AUC") else "") if x)
+        out.append({"metric": label, "ours": float(values.mean()),
+                    "sd": float(values.std()) if len(values) > 1 else math.nan,
+                    "sd_over": sd_over if len(values) > 1 else "", "n_runs": len(values),
+                    "ci_low": low, "ci_high": high, "ci_over": CI_OVER_SEEDS if weights is not None else "",
+                    "n_test": len(y), "flags": flags})
+    return out
+
+
+def _paper_lookup(table: str | None, row: dict) -> tuple[float, float]:
+    key = row.get("paper_key")
+    if table is None or key is None:
+        return math.nan, math.nan
+    try:
+        cell = paper_cell(table, **key)
+    except KeyError:
+        return math.nan, math.nan
+    return float(cell["value"]), float(cell["sd"])
+
+
+def to_frame(paper_table: str | None, rows: list[dict]) -> pd.DataFrame:
+    """Rows -> DataFrame of :data:`COLUMNS` with the paper's value and ours − paper beside each.
+
+    A row's ``paper_key`` (dict of ``paper_cell`` fields, or None for "no published counterpart")
+    names its paper cell. A flagged row keeps the paper's value for reference but gets no difference.
+    """
+    out = []
+    for row in rows:
+        paper, paper_sd = _paper_lookup(paper_table, row)
+        flags = row.get("flags", "")
+        out.append({**{c: row.get(c, "") for c in ROW_KEY}, "metric": row["metric"], "ours": float(row["ours"]),
+                    "sd": row.get("sd", math.nan), "sd_over": row.get("sd_over", ""), "n_runs": row.get("n_runs", 1),
+                    "ci_low": row.get("ci_low", math.nan), "ci_high": row.get("ci_high", math.nan),
+                    "ci_over": row.get("ci_over", ""), "n_test": row.get("n_test", math.nan), "flags": flags,
+                    "paper": paper, "paper_sd": paper_sd,
+                    "difference": math.nan if flags else float(row["ours"]) - paper,
+                    "details": row.get("details", "")})
+    return pd.DataFrame(out, columns=COLUMNS)
