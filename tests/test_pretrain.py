@@ -80,7 +80,8 @@ def test_run_logs_schedule_and_writes_files(tmp_path):
     assert [float(r["lr"]) for r in rows] == [schedule.lr(t) for t in range(9)]
     assert [float(r["momentum"]) for r in rows] == [schedule.momentum(t) for t in range(9)]
     assert result.final_loss == float(rows[-1]["loss"]) and 0 < result.final_loss < 10
-    assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT, encoder_file(2), encoder_file(3), LOG]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([CHECKPOINT, "checkpoint.previous.pt",
+                                                                 encoder_file(2), encoder_file(3), LOG])
 
     encoder, extra = load_checkpoint(result.encoder)
     _assert_same_tensors(encoder.state_dict(), {k[len("student."):]: v for k, v in _state(tmp_path)["model"].items()

@@ -62,9 +62,21 @@ def test_paper_profile_refuses_without_gpu(monkeypatch):
 
 
 def test_pretrained_variants_are_every_model_the_tables_use():
-    from ecgjepa_core.study.tables import pretrained_variants
+    from ecgjepa_core.study.registry import TABLES, pretrained_variants
 
     study = Study("smoke", progress=False)
     keys = [v.key for v in pretrained_variants(study)]
-    assert len(keys) == len(set(keys)) == 12 and keys[:3] == ["rb", "mb", "rb-realonly"]
+    assert len(keys) == len(set(keys)) and keys[:3] == ["rb", "mb", "rb-realonly"]
     assert {"rb-nocropa", "mb-nocropa", "rb-12lead", "rb-0.3-0.4", "mb-0.1-0.15"} <= set(keys)
+    assert set(keys) == {v.key for spec in TABLES for v in spec.variants(study)}
+
+
+def test_paper_eval_pretrains_nothing_and_says_so(monkeypatch, tmp_path):
+    from ecgjepa_core.study.registry import pretrained_variants
+    from ecgjepa_core.study.study import MB
+
+    monkeypatch.setenv("ECGJEPA_DATA", str(tmp_path))
+    study = Study("paper-eval", progress=False)
+    assert pretrained_variants(study) == [] and not study.can_pretrain
+    with pytest.raises(SystemExit, match="evaluates given encoders and does not pretrain"):
+        study.encoder(MB)

@@ -27,6 +27,14 @@ def fs_from_file_name(path: Path) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def _integer_ids(column: pd.Series, path: Path) -> pd.Series:
+    """An ``ecg_id`` column as int64; DatasetError naming ``path`` and the bad values otherwise."""
+    ids = pd.to_numeric(column, errors="coerce")
+    if bad := column[ids.isna() | (ids % 1 != 0)].tolist():
+        raise DatasetError(path, f"ecg_id column has empty or non-integer values {bad[:5]}")
+    return ids.astype(np.int64)
+
+
 class ArraysReader:
     """Arrays under ``root``.
 
@@ -81,16 +89,22 @@ class ArraysReader:
         if len(records) != n_rows:
             raise DatasetError(self.root / "records.csv", f"{len(records)} rows but the signals array has {n_rows}")
         records.insert(0, "row", np.arange(n_rows))
-        ids = records["ecg_id"].astype(int).astype(str) if "ecg_id" in records else records["row"].astype(str)
+        if "ecg_id" in records:
+            records["ecg_id"] = _integer_ids(records["ecg_id"], self.root / "records.csv")
+        ids = records["ecg_id"].astype(str) if "ecg_id" in records else records["row"].astype(str)
         if ids.duplicated().any():
-            raise DatasetError(self.root / "records.csv", "repeated ecg_id values")
+            raise DatasetError(self.root / "records.csv", f"repeated ecg_id values {sorted(set(ids[ids.duplicated()]))[:5]}")
         records.insert(0, "record_id", ids)
         if (self.root / "statements.csv").is_file():
-            statements = read_metadata_csv(self.root / "statements.csv")
+            path = self.root / "statements.csv"
+            statements = read_metadata_csv(path)
             if "ecg_id" not in statements or "ecg_id" not in records:
-                raise DatasetError(self.root / "statements.csv", "statements.csv and records.csv need an ecg_id column")
+                raise DatasetError(path, "statements.csv and records.csv need an ecg_id column")
+            statements["ecg_id"] = _integer_ids(statements["ecg_id"], path)
+            if (repeated := statements.loc[statements["ecg_id"].duplicated(), "ecg_id"]).size:
+                raise DatasetError(path, f"ecg_id {sorted(set(repeated))[:5]} listed more than once")
             statements = statements.set_index("ecg_id").add_prefix("scp_").reset_index()
-            records = records.merge(statements, on="ecg_id", how="left", validate="one_to_one")
+            records = records.merge(statements, on="ecg_id", how="left")
         return records
 
     def read(self, record_id: str) -> Record:

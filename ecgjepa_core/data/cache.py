@@ -5,17 +5,20 @@ A cache folder holds
 * ``signals.npy``: float16 (N, L, T) array, opened with ``np.load(mmap_mode="r")``;
 * ``records.csv``: the reader's index rows that were kept, in array order;
 * ``info.json``: recipe and its fingerprint, source fingerprint, counts, skipped record ids by
-  reason, records with all-zero (flat) leads, package version, wall time.
+  reason (records ``read`` refused and records the reader left out of its index), the reader's
+  warnings, records with all-zero (flat) leads, package version, wall time;
+* ``sources.json``: size, times and content digest of every source file (``fingerprint.py``);
+* ``.ecgjepa-cache``: the marker that lets a later build replace the folder (``cache_folder.py``).
 
 Building streams index chunks through a process pool and writes results in index order with
 plain file writes (no memmap pages kept resident), so memory stays bounded by a few chunks. It
-builds into a hidden sibling folder and renames it into place only on success. A cache is
-reused only when both the recipe and the source fingerprints match.
+builds into a hidden sibling folder and swaps it into place only on success, deleting nothing
+but what a build wrote. A cache is reused only when both the recipe and the source
+fingerprints match; a cache folder that is incomplete or damaged is rebuilt.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import multiprocessing
@@ -35,12 +38,16 @@ from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed n
 
 from ecgjepa_core import __version__
 from ecgjepa_core.paths import shared_dir
+from ecgjepa_core.data.cache_folder import (INFO, RECORDS, SIGNALS, SOURCES, CacheLocationError, locked,
+                                           mark_as_build, refuse_overlap, remove_leftovers, swap_in)
+from ecgjepa_core.data.fingerprint import source_files, source_fingerprint, source_roots
 from ecgjepa_core.data.preprocess import Recipe
-from ecgjepa_core.data.records import RecordError
+from ecgjepa_core.data.records import RecordError, index_warnings, left_out
 
 log = logging.getLogger(__name__)
 
-SIGNALS, RECORDS, INFO = "signals.npy", "records.csv", "info.json"
+__all__ = ["CacheLocationError", "CachedECGDataset", "PreparedCache", "StaleCacheError", "build_cache",
+           "ensure_cache", "load_cache"]
 
 
 class StaleCacheError(RuntimeError):
@@ -48,36 +55,8 @@ class StaleCacheError(RuntimeError):
 
 
 def raw_roots(reader) -> list[Path]:
-    """The raw data locations a cache must stay out of: the reader's Path attributes + shared data.
-
-    Readers hold only paths and options (records.py), so their Path attributes are the sources.
-    """
-    roots = [Path(v).resolve() for v in vars(reader).values() if isinstance(v, Path)]
-    return roots + [shared_dir() / "data"]
-
-
-def refuse_inside_raw(out_dir: Path, roots: Sequence[Path]) -> None:
-    """Raise ValueError if ``out_dir`` is, or is inside, one of the raw data ``roots``."""
-    for root in roots:
-        base = root if root.is_dir() else root.parent
-        if out_dir == base or base in out_dir.parents:
-            raise ValueError(f"{out_dir}: refusing to write a cache inside the raw data folder {base}; "
-                             "use e.g. cache/ in the repository or another folder")
-
-
-def source_fingerprint(reader, index: pd.DataFrame) -> str:
-    """16 hex digits of SHA-256 over the index and (relative path, size, mtime) of every source file.
-
-    Source files are everything under the reader's Path attributes (a file or a folder tree).
-    """
-    h = hashlib.sha256(type(reader).__qualname__.encode())
-    h.update(index.to_csv(index=False).encode())
-    for root in sorted(Path(v).resolve() for v in vars(reader).values() if isinstance(v, Path)):
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for p in files:
-            st = p.stat()
-            h.update(f"{p.relative_to(root.parent)}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:16]
+    """The raw data locations a cache must not overlap: the reader's sources + the shared data folder."""
+    return source_roots(reader) + [shared_dir() / "data"]
 
 
 def prepare_chunk(reader, recipe: Recipe, record_ids: list[str]) -> list[tuple[str, Any, str]]:
@@ -143,46 +122,41 @@ def _shrink_npy_rows(path: Path, n_rows: int) -> None:
         f.truncate(offset + n_rows * int(np.prod(new_shape[1:], dtype=np.int64)) * dtype.itemsize)
 
 
-def _replace_dir(tmp: Path, out_dir: Path) -> None:
-    """Move the finished ``tmp`` folder to ``out_dir``, replacing an older cache there."""
-    if out_dir.exists():
-        if not (out_dir / INFO).exists() and any(out_dir.iterdir()):
-            raise ValueError(f"{out_dir}: exists, is not empty and is not a cache; refusing to replace it")
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        out_dir.rename(old)
-        tmp.rename(out_dir)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out_dir)
-
-
 def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None = None,
                 progress: bool = True, chunk_size: int = 32,
                 index: pd.DataFrame | None = None) -> Path:
     """Build the cache of ``reader`` under ``recipe`` into ``out_dir``; returns ``out_dir``.
 
     ``workers``: processes (default: all cores; ≤ 1 runs in this process). ``index``: the
-    reader's index if already computed. Nothing is left behind on error or interruption.
+    reader's index if already computed. Nothing is left behind on error or interruption, and
+    leftovers of killed builds of the same folder are removed first (``cache_folder.py``).
+    Records the reader left out of its index (``index.attrs["left_out"]``) count as skips.
     """
     started = time.monotonic()
     out_dir = Path(out_dir).resolve()
-    refuse_inside_raw(out_dir, raw_roots(reader))
+    refuse_overlap(out_dir, raw_roots(reader))
+    remove_leftovers(out_dir)
     index = reader.index() if index is None else index
     ids = index["record_id"].astype(str).tolist()
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{type(reader).__name__}.index(): record_id is not unique")
+    if repeated := sorted(set(pd.Series(ids)[pd.Series(ids).duplicated()])):
+        raise ValueError(f"{type(reader).__name__}({', '.join(map(str, source_roots(reader)))}).index(): "
+                         f"record_id not unique: {repeated[:5]}")
+    for warning in index_warnings(index):
+        log.warning(warning)
     workers = (os.cpu_count() or 1) if workers is None else workers
-    src_fp = source_fingerprint(reader, index)
+    files = source_files(reader, _known_source_files(out_dir))
+    src_fp = source_fingerprint(reader, index, files)
     tmp = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    shutil.rmtree(tmp, ignore_errors=True)  # this process's own earlier attempt
+    mark_as_build(tmp)
     try:
         shape = (len(ids), recipe.leads, recipe.n_samples)
         header = np.lib.format.open_memmap(tmp / SIGNALS, mode="w+", dtype=recipe.dtype, shape=shape)
         offset = header.offset
         del header
         kept: list[int] = []
-        skipped: dict[str, list[str]] = {}
+        skipped: dict[str, list[str]] = {reason: list(rids) for reason, rids in left_out(index).items()}
+        n_listed = len(ids) + sum(len(rids) for rids in skipped.values())
         zero_leads: dict[str, list[str]] = {}
         chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
         with open(tmp / SIGNALS, "r+b") as f, tqdm(total=len(ids), unit="rec", disable=not progress,
@@ -207,19 +181,20 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
             "source_fingerprint": src_fp, "reader": type(reader).__qualname__,
             "shape": [len(kept), recipe.leads, recipe.n_samples], "dtype": recipe.dtype,
             "lead_names": list(recipe.lead_names),
-            "counts": {"index": len(ids), "kept": len(kept), "skipped": len(ids) - len(kept),
+            "counts": {"index": n_listed, "kept": len(kept), "skipped": n_listed - len(kept),
                        "skipped_by_reason": {k: len(v) for k, v in sorted(skipped.items())},
                        "records_with_zero_leads": len(zero_leads)},
-            "skipped": dict(sorted(skipped.items())), "zero_leads": zero_leads,
+            "skipped": dict(sorted(skipped.items())), "warnings": index_warnings(index), "zero_leads": zero_leads,
             "package_version": __version__, "workers": workers,
             "wall_seconds": round(time.monotonic() - started, 3),
         }
+        (tmp / SOURCES).write_text(json.dumps(files))
         (tmp / INFO).write_text(json.dumps(info, indent=1))
-        _replace_dir(tmp, out_dir)
+        swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("built %s: %d kept, %d skipped %s in %.1f s", out_dir, len(kept), len(ids) - len(kept),
+    log.info("built %s: %d kept, %d skipped %s in %.1f s", out_dir, len(kept), n_listed - len(kept),
              info["counts"]["skipped_by_reason"], info["wall_seconds"])
     return out_dir
 
@@ -241,22 +216,47 @@ def load_cache(out_dir: Path | str, reader, recipe: Recipe,
                index: pd.DataFrame | None = None) -> PreparedCache:
     """Open the cache in ``out_dir`` if it was built from ``reader``'s current source with ``recipe``.
 
-    Raises :class:`StaleCacheError` saying why otherwise (missing, recipe or source changed).
+    Raises :class:`StaleCacheError` saying why otherwise (missing, incomplete or damaged files,
+    recipe or source changed).
     """
     out_dir = Path(out_dir).resolve()
-    if not all((out_dir / name).is_file() for name in (SIGNALS, RECORDS, INFO)):
-        raise StaleCacheError(f"{out_dir}: no complete cache ({SIGNALS}, {RECORDS}, {INFO})")
-    info = json.loads((out_dir / INFO).read_text())
-    if info.get("recipe_fingerprint") != recipe.fingerprint():
-        raise StaleCacheError(f"{out_dir}: recipe changed ({info.get('recipe')} → {asdict(recipe)})")
-    index = reader.index() if index is None else index
-    if info.get("source_fingerprint") != source_fingerprint(reader, index):
-        raise StaleCacheError(f"{out_dir}: source data changed (files, sizes, mtimes or index)")
-    signals = np.load(out_dir / SIGNALS, mmap_mode="r")
-    records = pd.read_csv(out_dir / RECORDS, dtype={"record_id": str})
-    if signals.shape[0] != len(records):
-        raise StaleCacheError(f"{out_dir}: {signals.shape[0]} signals but {len(records)} records")
+    with locked(out_dir, exclusive=False):
+        if not all((out_dir / name).is_file() for name in (SIGNALS, RECORDS, INFO)):
+            raise StaleCacheError(f"{out_dir}: no complete cache ({SIGNALS}, {RECORDS}, {INFO})")
+        info = _read_json(out_dir / INFO)
+        if not isinstance(info, dict) or "counts" not in info:
+            raise StaleCacheError(f"{out_dir / INFO}: unreadable or incomplete")
+        if info.get("recipe_fingerprint") != recipe.fingerprint():
+            raise StaleCacheError(f"{out_dir}: recipe changed ({info.get('recipe')} → {asdict(recipe)})")
+        index = reader.index() if index is None else index
+        files = source_files(reader, _known_source_files(out_dir))
+        if info.get("source_fingerprint") != source_fingerprint(reader, index, files):
+            raise StaleCacheError(f"{out_dir}: source data changed (files, contents or index)")
+        try:
+            signals = np.load(out_dir / SIGNALS, mmap_mode="r")
+            records = pd.read_csv(out_dir / RECORDS, dtype={"record_id": str})
+        except Exception as err:  # truncated or overwritten files
+            raise StaleCacheError(f"{out_dir}: damaged {SIGNALS} or {RECORDS}: {err}") from None
+        if list(signals.shape) != info.get("shape") or str(signals.dtype) != info.get("dtype"):
+            raise StaleCacheError(f"{out_dir / SIGNALS}: shape {signals.shape} {signals.dtype}, "
+                                  f"info.json says {info.get('shape')} {info.get('dtype')}")
+        if signals.shape[0] != len(records):
+            raise StaleCacheError(f"{out_dir}: {signals.shape[0]} signals but {len(records)} records")
     return PreparedCache(out_dir, signals, records, info)
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON in ``path``, or None if it is unreadable or not JSON (a half-written file)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _known_source_files(out_dir: Path) -> dict[str, list]:
+    """The source file table an earlier build left in ``out_dir`` (empty if none or damaged)."""
+    known = _read_json(out_dir / SOURCES)
+    return known if isinstance(known, dict) else {}
 
 
 def ensure_cache(reader, recipe: Recipe, out_dir: Path | str, **build_kwargs) -> PreparedCache:

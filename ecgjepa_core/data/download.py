@@ -5,21 +5,21 @@
 PhysioNet projects publish ``SHA256SUMS.txt`` (sha256 and relative path of every file); Zenodo
 publishes each file's md5 in the record's API metadata (``/api/records/<id>``). Both lists are
 fetched at run time, so no checksum is hard-coded here. Each file is transferred to
-``<file>.part`` with HTTP Range resumption (pooch cannot resume: it discards its temporary file),
-hashed with ``pooch.file_hash``, and renamed into place only when the hash matches. Existing files
+``<file>.part`` with HTTP Range resumption, hashed with :func:`file_hash`, and renamed into place
+only when the hash matches. Existing files
 are re-hashed: a match is skipped, a mismatch is deleted and fetched again.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import pooch
 import requests
 from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
@@ -73,10 +73,19 @@ def safe_relative(path: str) -> str:
     return str(p)
 
 
+def get_listing(session: requests.Session, url: str) -> requests.Response:
+    """GET a checksum list or record metadata; DownloadError naming ``url`` if the host cannot be reached."""
+    try:
+        return session.get(url, timeout=TIMEOUT)
+    except requests.RequestException as err:
+        raise DownloadError(f"{url}: cannot reach the host ({type(err).__name__}); check the network or "
+                            "pass --base-url for a mirror") from None
+
+
 def physionet_manifest(session: requests.Session, base_url: str, src: Source) -> tuple[list[RemoteFile], str]:
     """Files of a PhysioNet project from its ``SHA256SUMS.txt`` → (files, text of the list)."""
     root = f"{base_url.rstrip('/')}/{src.slug}/{src.version}"
-    r = session.get(f"{root}/SHA256SUMS.txt", timeout=TIMEOUT)
+    r = get_listing(session, f"{root}/SHA256SUMS.txt")
     if r.status_code != 200:
         raise DownloadError(f"{root}/SHA256SUMS.txt: HTTP {r.status_code}")
     files = []
@@ -97,11 +106,15 @@ def zenodo_manifest(session: requests.Session, base_url: str, record_id: str) ->
     """Files of a Zenodo record with their md5 from ``/api/records/<id>`` (``checksum: "md5:…"``)."""
     base = base_url.rstrip("/")
     api = f"{base}/api/records/{record_id}"
-    r = session.get(api, timeout=TIMEOUT)
+    r = get_listing(session, api)
     if r.status_code != 200:
         raise DownloadError(f"{api}: HTTP {r.status_code}")
+    try:
+        entries = r.json().get("files", [])
+    except (ValueError, AttributeError):
+        raise DownloadError(f"{api}: the record metadata is not a JSON object") from None
     files = []
-    for entry in r.json().get("files", []):
+    for entry in entries:
         key = entry.get("key") or entry.get("filename")
         alg, _, digest = str(entry.get("checksum", "")).partition(":")
         if not key or alg != "md5" or not digest:
@@ -143,6 +156,15 @@ def transfer(session: requests.Session, url: str, part: Path, progress: bool) ->
     return start
 
 
+def file_hash(path: Path, alg: str) -> str:
+    """Hex digest of a file by a ``hashlib`` algorithm ("sha256", "md5"), read in 1 MiB chunks."""
+    digest = hashlib.new(alg)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def fetch_verified(session: requests.Session, remote: RemoteFile, dest: Path, progress: bool = True) -> str:
     """Make ``dest/remote.path`` a verified copy → "skipped" (already good) or "downloaded".
 
@@ -150,8 +172,17 @@ def fetch_verified(session: requests.Session, remote: RemoteFile, dest: Path, pr
     verification means the server's copy differs from its checksum list: ``DownloadError``.
     """
     target = dest / remote.path
+    try:
+        return _fetch_verified(session, remote, target, progress)
+    except requests.RequestException as err:  # not a dropped transfer (those are retried): e.g. a bad URL
+        raise DownloadError(f"{remote.url}: {type(err).__name__}: {err}") from None
+    except OSError as err:  # destination not writable, disk full, a folder where a file should be
+        raise DownloadError(f"{err.filename or target}: cannot write ({err.strerror or err})") from None
+
+
+def _fetch_verified(session: requests.Session, remote: RemoteFile, target: Path, progress: bool) -> str:
     if target.exists():
-        if pooch.file_hash(str(target), alg=remote.alg) == remote.digest:
+        if file_hash(target, remote.alg) == remote.digest:
             return "skipped"
         log.warning("%s: %s mismatch, deleting and fetching again", target, remote.alg)
         target.unlink()
@@ -165,7 +196,7 @@ def fetch_verified(session: requests.Session, remote: RemoteFile, dest: Path, pr
             last_error = e
             log.warning("%s: transfer interrupted (%s), resuming", remote.path, e)
             continue
-        got = pooch.file_hash(str(part), alg=remote.alg)
+        got = file_hash(part, remote.alg)
         if got == remote.digest:
             part.replace(target)
             return "downloaded"
@@ -200,18 +231,27 @@ def download(dataset: str, dest: Path | str, base_url: str | None = None, progre
     """Download ``dataset`` (a key of ``DATASETS``) into ``dest`` → counts of downloaded/skipped files."""
     src = DATASETS[dataset]
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DownloadError(f"{dest}: cannot create the destination folder ({err.strerror or err})") from None
     with requests.Session() as session:
         session.headers["User-Agent"] = "ecgjepa-download"
         if src.zenodo_id:
             files = zenodo_manifest(session, base_url or ZENODO, src.zenodo_id)
         else:
             files, sums = physionet_manifest(session, base_url or PHYSIONET_FILES, src)
-            (dest / "SHA256SUMS.txt").write_text(sums)
+            try:
+                (dest / "SHA256SUMS.txt").write_text(sums)
+            except OSError as err:
+                raise DownloadError(f"{dest / 'SHA256SUMS.txt'}: cannot write ({err.strerror or err})") from None
         counts = {"downloaded": 0, "skipped": 0}
         for remote in tqdm(files, unit="file", desc=dataset, disable=not progress):
             counts[fetch_verified(session, remote, dest, progress)] += 1
-    extract_zips(dest, files)
+    try:
+        extract_zips(dest, files)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise DownloadError(f"{getattr(err, 'filename', None) or dest}: cannot extract: {err}") from None
     log.info("%s: %s into %s", dataset, counts, dest)
     return counts
 

@@ -96,7 +96,7 @@ def pretraining_corpus(profile: Profile, leads: Sequence[int] = LEADS_8_OF_12, i
         c = cache.info["counts"]
         counts.append({"source": source.name, "records_found": c["index"], "prepared": c["kept"],
                        "used_for_pretraining": len(rows), "skipped": c["skipped"],
-                       "skipped_by_reason": c["skipped_by_reason"],
+                       "skipped_by_reason": c["skipped_by_reason"], "warnings": cache.info.get("warnings", []),
                        "recipe_fingerprint": cache.info["recipe_fingerprint"],
                        "source_fingerprint": cache.info["source_fingerprint"]})
     return SignalRows(parts, leads), pd.DataFrame(counts)

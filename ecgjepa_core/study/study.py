@@ -256,7 +256,7 @@ class Study:
             c = info["counts"]
             rows.append({"source": source.name, "role": f"downstream ({data.name})", "records_found": c["index"],
                          "prepared": c["kept"], "used_for_pretraining": 0, "skipped": c["skipped"],
-                         "skipped_by_reason": c["skipped_by_reason"],
+                         "skipped_by_reason": c["skipped_by_reason"], "warnings": info.get("warnings", []),
                          "recipe_fingerprint": info["recipe_fingerprint"],
                          "source_fingerprint": info["source_fingerprint"]})
         table = pd.DataFrame(rows)
@@ -294,7 +294,9 @@ class Study:
     def ecg_feature_labels(self) -> pd.DataFrame:
         """Heart rate and QRS duration of every PTB-XL record (``ecg_features``), cached beside its cache."""
         data = self.ptbxl
-        path = datasets.cache_dir(self.profile, self.profile.ptbxl) / f"ecg_features_v{ECG_FEATURES_VERSION}.csv"
+        # Keyed by the cache's content fingerprint: changed signals under the same record ids are relabelled.
+        cache = datasets.prepare(self.profile, self.profile.ptbxl, progress=False)
+        path = cache.dir / f"ecg_features_v{ECG_FEATURES_VERSION}-{cache.info['source_fingerprint'][:12]}.csv"
         if path.exists():
             labels = pd.read_csv(path, dtype={"record_id": str})
             if labels["record_id"].tolist() == data.records["record_id"].astype(str).tolist():

@@ -156,7 +156,7 @@ def test_truncated_dat(ptbxl):
 def test_dat_longer_than_header_says(ptbxl):
     edit_text(ptbxl / f"{PTBXL_BASE}.hea", r"^00001_hr 12 500 5000", "00001_hr 12 500 4000")
     err = record_error(PtbxlReader(ptbxl), "1", "length_mismatch", "00001_hr.dat")
-    assert "header says 4000 samples but the file holds 5000" in str(err)
+    assert "header implies 96000 (4000 samples); the file holds 5000 samples" in str(err)
 
 
 def test_header_longer_than_mat(cpsc):

@@ -79,7 +79,7 @@ def test_build_on_real_records_then_reuse_and_dataset(shared_data, tmp_path, cap
     assert (out / "signals.npy").stat().st_mtime_ns == mtime and "rebuilding" not in caplog.text
     ds = again.dataset()
     assert len(ds) == 6 and ds[0].dtype == torch.float32 and ds[0].shape == (8, 2500)
-    assert not list((tmp_path / "cache").glob(".*"))  # no temporary folders left
+    assert [p.name for p in (tmp_path / "cache").glob(".*")] == [".ptbxl8.lock"]  # no temporary folders left
 
 
 def test_rebuild_on_recipe_change_and_on_source_change(source, tmp_path, caplog):
@@ -136,7 +136,7 @@ def test_fatal_error_leaves_no_partial_cache_and_keeps_the_old_one(source, tmp_p
             build_cache(SyntheticReader(source, 8, fatal="r00005"), PAPER_RECIPE, out, workers=workers,
                         chunk_size=2, progress=False)
         assert (out / "signals.npy").read_bytes() == before
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "raw"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".c.lock", "c", "raw"]
     with pytest.raises(RuntimeError):
         build_cache(SyntheticReader(source, 8, fatal="r00001"), PAPER_RECIPE, tmp_path / "new", workers=1,
                     progress=False)
