@@ -12,6 +12,7 @@ table; any key or shape that does not fit is reported by name.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ _PREDICTOR_NAMES = (("predictor_embed.", "embed."), ("predictor_blocks.blocks.",
                     ("mask_token", "mask_token"), ("pos_embed", "pos_embed"))
 _JEPA_MODULES = (("encoder.", "student.", _ENCODER_NAMES), ("target_encoder.", "teacher.", _ENCODER_NAMES),
                  ("predictor.", "predictor.", _PREDICTOR_NAMES))
+
+
+class CorruptCheckpointError(RuntimeError):
+    """The file is no readable checkpoint at all: empty, truncated, or not a torch file."""
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -106,11 +111,30 @@ def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], source:
     module.load_state_dict(state, strict=True)
 
 
-def _read(path: str | Path) -> Any:
+def read_checkpoint_file(path: str | Path) -> Any:
+    """``torch.load`` of ``path`` (weights only, on CPU); FileNotFoundError or CorruptCheckpointError
+    naming the file instead of the raw unpickling error (``PytorchStreamReader failed …``, EOFError …)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        size = path.stat().st_size
+        first_line = (str(err).strip().splitlines() or [""])[0][:160]
+        what = "empty file" if size == 0 else f"{size} bytes, truncated or not a torch checkpoint"
+        raise CorruptCheckpointError(f"{path}: unreadable checkpoint ({what}): {type(err).__name__}: {first_line}") from None
+
+
+_read = read_checkpoint_file  # the loaders' short name
+
+
+def _state_dict(obj: Any, path: str | Path, what: str) -> dict[str, torch.Tensor]:
+    """``obj`` if it is a state dict (names → tensors), else CheckpointMismatchError naming the file."""
+    if not isinstance(obj, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+        found = f"keys {_short(sorted(map(str, obj)), 4)}" if isinstance(obj, dict) else type(obj).__name__
+        raise CheckpointMismatchError(f"{path}: {what} is not a state dict of tensors (found {found})")
+    return obj
 
 
 def load_official_encoder(path: str | Path, embed_dim: int = 768, depth: int = 12, num_heads: int = 16,
@@ -119,6 +143,7 @@ def load_official_encoder(path: str | Path, embed_dim: int = 768, depth: int = 1
     or a whole-model state dict) as our :class:`Encoder`, in eval mode with drop path 0."""
     obj = _read(path)
     state = obj["encoder"] if isinstance(obj, dict) and "encoder" in obj and isinstance(obj["encoder"], dict) else obj
+    state = _state_dict(state, path, "the encoder")
     if any(k.startswith("encoder.") for k in state):
         state = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
     cfg = ModelConfig(embed_dim=embed_dim, depth=depth, num_heads=num_heads, n_leads=n_leads,
@@ -133,22 +158,29 @@ def load_official_jepa(path: str | Path, embed_dim: int = 768, depth: int = 12, 
                        pred_embed_dim: int = 384, pred_depth: int = 6, pred_num_heads: int = 12,
                        n_leads: int = 8, **config: Any) -> ECGJEPA:
     """The authors' whole model (student, teacher, predictor) as our :class:`ECGJEPA`, eval mode, drop path 0."""
-    obj = _read(path)
+    state = _state_dict(_read(path), path, "the file")
     cfg = ModelConfig(embed_dim=embed_dim, depth=depth, num_heads=num_heads, pred_embed_dim=pred_embed_dim,
                       pred_depth=pred_depth, pred_num_heads=pred_num_heads, n_leads=n_leads,
                       drop_path_rate=0.0, **config)
     model = ECGJEPA(cfg)
-    ours, unknown = official_to_ours(obj, "jepa")
+    ours, unknown = official_to_ours(state, "jepa")
     load_state_strict(model, ours, path, unknown)
     return model.eval()
 
 
 def atomic_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file in the target folder, fsync, then rename over ``path``."""
+    """``torch.save`` to a temporary file in the target folder, fsync, then rename over ``path``.
+
+    The file is mode 0600 whatever the umask (weights and optimiser state are the user's alone
+    until they share them). The temporary name ``.<name>.<pid>.<random>.tmp`` carries the
+    writer's process id, so :func:`remove_stale_temporaries` can tell a killed save's leftover
+    from one in progress.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
             f.flush()
@@ -158,6 +190,30 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete ``.<name>.<pid>.<random>.tmp`` files of :func:`atomic_save` whose writer no longer runs."""
+    removed = []
+    for tmp in Path(folder).glob(".*.tmp"):
+        match = _TEMPORARY.match(tmp.name)
+        if match and tmp.is_file() and not _running(int(match["pid"])):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+_TEMPORARY = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.tmp$")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def save_checkpoint(path: str | Path, model: Encoder | ECGJEPA, extra: dict[str, Any] | None = None) -> Path:
@@ -178,10 +234,17 @@ def load_checkpoint(path: str | Path, **overrides: Any) -> tuple[Encoder | ECGJE
         raise CheckpointMismatchError(
             f"{path}: not an ecgjepa checkpoint (format {obj.get('format') if isinstance(obj, dict) else type(obj)}); "
             "use load_official_encoder / load_official_jepa for the authors' files")
-    cfg = ModelConfig.from_dict({**obj["config"], **overrides})
+    if missing := [k for k in ("kind", "config", "state_dict") if k not in obj]:
+        raise CheckpointMismatchError(f"{path}: ecgjepa checkpoint without {missing}; it cannot be rebuilt")
+    if obj["kind"] not in ("jepa", "encoder"):
+        raise CheckpointMismatchError(f"{path}: unknown kind {obj['kind']!r} (expected 'jepa' or 'encoder')")
+    try:
+        cfg = ModelConfig.from_dict({**obj["config"], **overrides})
+    except (TypeError, ValueError) as err:
+        raise CheckpointMismatchError(f"{path}: unusable model configuration: {err}") from None
     model = ECGJEPA(cfg) if obj["kind"] == "jepa" else Encoder(cfg)
-    load_state_strict(model, obj["state_dict"], path)
-    return model, obj["extra"]
+    load_state_strict(model, _state_dict(obj["state_dict"], path, "state_dict"), path)
+    return model, obj.get("extra", {})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -193,7 +256,7 @@ def load_checkpoint(path: str | Path, **overrides: Any) -> tuple[Encoder | ECGJE
 # ---------------------------------------------------------------------------------------------------
 
 def _read_weimann(path: str | Path, required: tuple[str, ...]) -> dict[str, Any]:
-    obj = _read(path)
+    obj = read_checkpoint_file(path)
     if not isinstance(obj, dict) or any(k not in obj for k in required):
         found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
         raise CheckpointMismatchError(f"{path}: not a Weimann & Conrad checkpoint (needs keys {list(required)}, "
@@ -229,7 +292,8 @@ def load_weimann_encoder(path: str | Path) -> WeimannEncoder:
         raise CheckpointMismatchError(f"{path}: a finetune.py checkpoint; use load_weimann_classifier(...).encoder")
     state = _with_prefix(obj["model"], "target_encoder.")
     if not state:
-        raise CheckpointMismatchError(f"{path}: no target_encoder.* keys (found e.g. {_short(sorted(obj['model']), 4)})")
+        raise CheckpointMismatchError(
+            f"{path}: no target_encoder.* keys (found e.g. {_short(sorted(obj['model']), 4)})")
     encoder = WeimannEncoder(_weimann_config(obj, path))
     load_state_strict(encoder, state, path)
     return encoder.eval()
@@ -254,4 +318,11 @@ def load_weimann_classifier(path: str | Path) -> WeimannClassifier:
         raise CheckpointMismatchError(f"{path}: eval_config bias=True is not supported (their heads have no bias)")
     load_state_strict(clf, obj["model"], path)
     return clf.eval()
+
+
+def save_weimann_encoder(path: str | Path, model: WeimannJEPA, extra: dict[str, Any] | None = None) -> Path:
+    """The target encoder in their minified format (``{'model': target_encoder.*, 'config'}``, plus
+    ``extra``), atomically; :func:`load_weimann_encoder` reads it back."""
+    state = {f"target_encoder.{k}": v for k, v in model.target_encoder.state_dict().items()}
+    return atomic_save({"model": state, "config": model.cfg.to_dict(), "extra": extra or {}}, path)
 

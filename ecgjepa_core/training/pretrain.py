@@ -20,9 +20,12 @@ each rank's own RNG, so with ``drop_path_rate > 0`` a DDP run matches a single-p
 distribution.
 
 Run folder: ``checkpoint.pt`` (everything needed to resume, rewritten atomically every
-``save_every`` epochs and at the end), ``encoder_epochNNN.pt`` (the student encoder alone, in our
-checkpoint format, at the same epochs), ``log.csv`` (one row per iteration). Calling
-:func:`pretrain` again on the same folder resumes from ``checkpoint.pt``; on CPU the resumed run
+``save_every`` epochs and at the end; the one it replaces is kept as ``checkpoint.previous.pt``),
+``encoder_epochNNN.pt`` (the student encoder alone, in our checkpoint format, at the same epochs),
+``log.csv`` (one row per iteration). Checkpoints are mode 0600. Calling :func:`pretrain` again on
+the same folder resumes from ``checkpoint.pt``, or from ``checkpoint.previous.pt`` with a warning
+when the latest is unreadable (it is then kept as ``checkpoint.pt.damaged``); temporary files of
+saves killed midway are removed first. On CPU the resumed run
 ends bit-identical to an uninterrupted one, and a run repeated is identical (tested). On GPU,
 some kernels (attention backward, atomics) are not deterministic, so runs agree only closely.
 """
@@ -47,14 +50,22 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
-from ecgjepa_core.checkpoint import atomic_save, save_checkpoint
+from ecgjepa_core.checkpoint import (CheckpointMismatchError, CorruptCheckpointError, atomic_save,
+                                    read_checkpoint_file, remove_stale_temporaries, save_checkpoint,
+                                    save_weimann_encoder)
 from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.models.ecgjepa import ECGJEPA
 from ecgjepa_core.training.precision import Precision, autocast_for
+from ecgjepa_core.models.weimann import WeimannJEPA
+from ecgjepa_core.models.weimann_config import WeimannConfig
 from ecgjepa_core.training.schedules import PretrainSchedule
+from ecgjepa_core.training.weimann_objective import WeimannObjective
 
 
-CHECKPOINT, LOG = "checkpoint.pt", "log.csv"
+CHECKPOINT, PREVIOUS, LOG = "checkpoint.pt", "checkpoint.previous.pt", "log.csv"
+DAMAGED = f"{CHECKPOINT}.damaged"
+_STATE_KEYS = ("format", "model", "optimizer", "scaler", "epoch", "loss", "rng", "steps_per_epoch", "config",
+               "model_config")
 STATE_FORMAT = "ecgjepa-pretrain/1"
 LOG_FIELDS = ("step", "epoch", "loss", "lr", "momentum", "samples_per_s")
 
@@ -196,6 +207,40 @@ def set_rng_state(state: dict[str, Any], mask_gen: torch.Generator, device: torc
     random.setstate(state["python"])
 
 
+def _resumable_state(run_dir: Path, cfg: PretrainConfig, model_cfg: ModelConfig, steps_per_epoch: int,
+                     rank: int) -> dict[str, Any] | None:
+    """The state to resume from: ``checkpoint.pt``, else ``checkpoint.previous.pt``; None for a fresh run.
+
+    An unreadable or incomplete latest checkpoint falls back to the previous one (warning; rank 0
+    renames the damaged file so that the next save cannot rotate it over the good one). Neither
+    readable: CorruptCheckpointError naming both. A readable state of another run: ValueError.
+    """
+    latest, previous = run_dir / CHECKPOINT, run_dir / PREVIOUS
+    problems = []
+    for path in (latest, previous):
+        if not path.is_file():
+            continue
+        try:
+            state = read_checkpoint_file(path)
+            if not isinstance(state, dict) or (missing := [k for k in _STATE_KEYS if k not in state]):
+                raise CheckpointMismatchError(f"{path}: incomplete pretraining checkpoint (lacks "
+                                              f"{missing if isinstance(state, dict) else 'everything'})")
+        except (CorruptCheckpointError, CheckpointMismatchError) as err:
+            problems.append(str(err))
+            continue
+        _check_resumable(state, path, cfg, model_cfg, steps_per_epoch)
+        if path == previous:
+            if rank == 0 and latest.is_file():
+                latest.replace(run_dir / DAMAGED)
+            warnings.warn(f"{'; '.join(problems) or f'{latest}: missing'}; resuming from {previous} "
+                          f"(epoch {state['epoch']})" + (f", the damaged file kept as {DAMAGED}" if problems else ""))
+        return state
+    if problems:
+        raise CorruptCheckpointError(f"{'; '.join(problems)}. No readable checkpoint to resume from in {run_dir}: "
+                                     "move these files away to start the run afresh")
+    return None
+
+
 def _check_resumable(state: dict[str, Any], path: Path, cfg: PretrainConfig, model_cfg: ModelConfig,
                      steps_per_epoch: int) -> None:
     """Raise if the checkpoint in the run folder belongs to a different run."""
@@ -268,7 +313,7 @@ def _flush_losses(pending: list[dict], world: int, log: "StepLog | None", since:
     return means[-1], now
 
 
-def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = PretrainConfig(),
+def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: PretrainConfig = PretrainConfig(),
              run_dir: str | Path = "runs/pretrain", max_epochs: int | None = None) -> PretrainResult:
     """Pretrain ECG-JEPA on ``dataset`` (items: float32 (L, T) tensors or (signal, label) pairs).
 
@@ -276,6 +321,8 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
     max_epochs: stop after this many epochs in this call (a checkpoint is written), e.g. to fit
     a job's time limit; calling again continues the same run.
     Under ``torchrun`` it trains with DistributedDataParallel (see the module docstring).
+    A ``WeimannConfig`` trains Weimann & Conrad's ECG-JEPA instead: their masks, EMA order, L1 loss and
+    optimiser rule (``training/weimann_objective.py``); its export is the target encoder in their format.
     """
     wall_start = time.perf_counter()
     run_dir = Path(run_dir)
@@ -288,7 +335,8 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
 
         # Same seed on every rank: identical initial weights (student, teacher, predictor).
         torch.manual_seed(cfg.seed)
-        model = ECGJEPA(model_cfg).to(device)
+        weimann = WeimannObjective(model_cfg, cfg) if isinstance(model_cfg, WeimannConfig) else None
+        model = (weimann.model if weimann else ECGJEPA(model_cfg)).to(device)
         # Per-rank streams for what is drawn per sample (stochastic depth, data workers).
         torch.manual_seed(cfg.seed + rank)
         np.random.seed(cfg.seed + rank)
@@ -302,7 +350,7 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
                             persistent_workers=cfg.num_workers > 0)
         schedule = PretrainSchedule(len(loader), cfg.epochs, cfg.lr, cfg.warmup_epochs, cfg.lr_min,
                                     cfg.ema_start, cfg.ema_end)
-        optimizer = make_optimizer(model, cfg, device)
+        optimizer = weimann.optimizer() if weimann else make_optimizer(model, cfg, device)
         scaler = torch.amp.GradScaler("cuda", enabled=cfg.precision == "fp16")
         trainer = (DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                            broadcast_buffers=False)  # buffers are the fixed sin-cos tables
@@ -310,9 +358,9 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
 
         ckpt_path = run_dir / CHECKPOINT
         start_epoch, last_loss = 0, math.nan
-        if ckpt_path.is_file():
-            state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-            _check_resumable(state, ckpt_path, cfg, model_cfg, schedule.steps_per_epoch)
+        if rank == 0 and run_dir.is_dir():
+            remove_stale_temporaries(run_dir)
+        if (state := _resumable_state(run_dir, cfg, model_cfg, schedule.steps_per_epoch, rank)) is not None:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scaler.load_state_dict(state["scaler"])
@@ -334,13 +382,16 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig, cfg: PretrainConfig = Pre
         for epoch in range(start_epoch, stop_epoch):
             sampler.set_epoch(epoch)
             for batch in loader:
-                lr = schedule.lr(step)
+                lr = weimann.lr(step, schedule.total_steps, schedule.warmup_steps) if weimann else schedule.lr(step)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 x = _signal(batch).to(device, torch.float32, non_blocking=True)
-                mask = model.sample_mask(mask_gen)
                 momentum = schedule.momentum(step)
-                loss = train_step(trainer, model, optimizer, scaler, amp, x, mask, momentum)
+                if weimann:
+                    loss = weimann.train_step(trainer, optimizer, scaler, amp, x, step, schedule.total_steps, momentum)
+                else:
+                    mask = model.sample_mask(mask_gen)
+                    loss = train_step(trainer, model, optimizer, scaler, amp, x, mask, momentum)
                 pending.append({"loss": loss.detach(), "n": x.shape[0], "step": step, "epoch": epoch, "lr": lr,
                                 "momentum": momentum})
                 step += 1
@@ -383,11 +434,15 @@ def _save(run_dir: Path, model: ECGJEPA, optimizer: torch.optim.Optimizer, scale
         rngs = gathered
     if rank != 0:
         return
+    if (run_dir / CHECKPOINT).is_file():
+        os.replace(run_dir / CHECKPOINT, run_dir / PREVIOUS)
     atomic_save({"format": STATE_FORMAT, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                  "scaler": scaler.state_dict(), "epoch": epoch, "step": epoch * schedule.steps_per_epoch,
                  "steps_per_epoch": schedule.steps_per_epoch, "loss": loss, "rng": rngs,
                  "sampler": {"seed": cfg.seed, "epoch": epoch},  # the order is a function of (seed, epoch)
                  "config": asdict(cfg), "model_config": model_cfg.to_dict()}, run_dir / CHECKPOINT)
-    save_checkpoint(run_dir / encoder_file(epoch), model.student,
-                    extra={"epoch": epoch, "step": epoch * schedule.steps_per_epoch, "loss": loss,
-                           "pretrain_config": asdict(cfg)})
+    extra = {"epoch": epoch, "step": epoch * schedule.steps_per_epoch, "loss": loss, "pretrain_config": asdict(cfg)}
+    if isinstance(model, WeimannJEPA):
+        save_weimann_encoder(run_dir / encoder_file(epoch), model, extra=extra)
+    else:
+        save_checkpoint(run_dir / encoder_file(epoch), model.student, extra=extra)
