@@ -31,7 +31,7 @@ study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrid
 # %%
 summary = study.data_summary()
 markdown.write_plain_table(summary, study.output_dir, "data", "Data used in this run", [study.profile.table_note])
-display(Markdown(summary.drop(columns=["recipe_fingerprint", "source_fingerprint"]).to_markdown(index=False)))
+display(Markdown((study.output_dir / "data.md").read_text()))
 
 # %%
 ptbxl = study.ptbxl

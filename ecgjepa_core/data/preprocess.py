@@ -11,11 +11,11 @@ the only thing the cache calls. Order of operations in ``apply`` (METHOD_SPEC §
 6. FFT resampling to ``n_samples`` (``scipy.signal.resample`` semantics);
 7. cast to the output dtype (float16).
 
-The ``ptbxl_subset`` recipe (``SUBSET_RECIPE``) is reproduced bit-exactly on the five records
-shared with ``ptbxl/`` when the band-pass runs ``filtfilt`` (b, a form, default odd padding) on
-the float32 signal the reader returns, the z-score runs in float64 and is stored as float32, and
-the resampling runs on that float32 array. ``sosfiltfilt``, filtering a float64 copy, or
-resampling in float64 each leave one-float16-step differences on 0.1–10 % of the values.
+The ``ptbxl_subset`` recipe (``SUBSET_RECIPE``) is reproduced on the five records shared with
+``ptbxl/`` to float16 rounding when the band-pass runs ``filtfilt`` (b, a form, default odd padding)
+on the float32 signal the reader returns, the z-score runs in float64 and is stored as float32, and
+the resampling runs on that float32 array: bit-exactly on one machine, with 3–5 % of the values one
+or two float16 steps off on another CPU (float32 rounding differs between CPUs).
 """
 
 from __future__ import annotations

@@ -77,6 +77,8 @@ def compact_view(rows: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         lines.append(line)
     view = pd.DataFrame(lines).fillna("")
     constant = [k for k in ("protocol", "ablation") if view[k].nunique() <= 1]
+    if not view["encoder"].str.startswith("checkpoint").any():  # all pretrained here: the method says it
+        constant.append("encoder")
     view = view.drop(columns=constant)
     return view.loc[:, [c for c in view.columns if view[c].astype(str).str.len().gt(0).any()]]
 
@@ -115,8 +117,9 @@ def provenance_line(ident: dict) -> str:
 
 
 def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: str, caption: str, ident: dict,
-                note: str = "") -> tuple[Path, Path]:
-    """``<name>.csv`` (every row) and ``<name>.md`` (title, caption, provenance, compact table, flags)."""
+                note: str = "", findings: str = "") -> tuple[Path, Path]:
+    """``<name>.csv`` (every row) and ``<name>.md`` (title, caption, provenance, compact table, flags, and
+    ``findings``: what the table shows, in the words of the report)."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
@@ -127,19 +130,27 @@ def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: s
     if note:
         parts += [f"**{note}**", ""]
     parts += [body, ""] + [f"- {n}" for n in _flag_notes(rows)]
+    if findings:
+        parts += ["", findings]
     md_path.write_text("\n".join(parts) + "\n")
     return csv_path, md_path
 
 
+# Columns of the plain tables kept in the CSV only: identifiers a reader does not compare by eye.
+DETAIL_COLUMNS = ("recipe_fingerprint", "source_fingerprint", "model", "mask", "run", "cropa", "leads")
+
+
 def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, title: str,
                       notes: Iterable[str] = ()) -> tuple[Path, Path]:
-    """A table without paper counterparts (data counts, pretraining runs) as CSV + Markdown."""
+    """A table without paper counterparts (data counts, pretraining runs) as CSV (every column) + Markdown
+    (without the :data:`DETAIL_COLUMNS`)."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     df.to_csv(csv_path, index=False)
-    md_path.write_text("\n".join([f"## {title}", ""] + [f"- {n}" for n in notes] + [""]
-                                 + [df.to_markdown(index=False), ""]))
+    shown = df.drop(columns=[c for c in DETAIL_COLUMNS if c in df.columns])
+    body = shown.to_markdown(index=False) if len(shown.columns) else "(none)"
+    md_path.write_text("\n".join([f"## {title}", ""] + [f"- {n}" for n in notes] + ["", body, ""]))
     return csv_path, md_path
 
 
@@ -189,8 +200,6 @@ def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[st
     for name in tables:
         md = results_dir / f"{name}.md"
         parts += [md.read_text() if md.exists() else f"## {name}\n\n(not produced in this run)\n", ""]
-    if claims_text:
-        parts += ["## The claims in full", "", claims_text, ""]
     fig_dir = results_dir / "figures"
     shown = [p for stem in figures_order for p in sorted(fig_dir.glob(f"{stem}*.png"))] if fig_dir.is_dir() else []
     if shown:

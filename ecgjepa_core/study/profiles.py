@@ -121,7 +121,7 @@ class Profile:
     @property
     def table_note(self) -> str:
         """The line every table of this profile carries: how this setting differs from the paper's."""
-        note = f"Profile `{self.name}`: " + " ".join(self.deviations[:2]) + " All deviations: REPORT.md."
+        note = f"Profile `{self.name}`: " + " ".join(self.deviations[:1]) + " All deviations: end of REPORT.md."
         return note + (f" Overrides: {self.overrides_text}." if self.overrides else "")
 
     @property

@@ -131,9 +131,10 @@ def publish(study: Study, name: str) -> TableResult:
     else:
         result = spec.build(study)
         note = ""
-    markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident, note=note)
     claims.save_test_scores(study.output_dir, result, ident)
     provenance.write_identity(study.output_dir, name, ident)
+    markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident, note=note,
+                         findings=findings(study, result))
     shown = markdown.compact(result.rows)
     if len(shown):
         figures.plot_ours_vs_paper(study.figures_dir / f"{name}_ours_vs_paper.png", shown,
@@ -172,5 +173,4 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
     return markdown.write_report(
         study.output_dir, study.profile.name, plain + TABLE_ORDER, study.profile.deviations, headline=head,
         preamble_text=markdown.preamble(study.output_dir, study.profile.name, study.seed),
-        provenance_notes=mixed, claims_text="\n".join(claims.describe(j) for j in judged),
-        figures_order=FIGURE_ORDER)
+        provenance_notes=mixed, figures_order=FIGURE_ORDER)

@@ -49,10 +49,14 @@ def test_subset_rows_reproduced_within_float16_rounding(shared_data):
         ours = SUBSET_RECIPE.apply(ptbxl_record(shared_data, ecg_id))
         ref = np.asarray(subset[ids.index(ecg_id)])
         assert ours.shape == ref.shape == (12, 2500) and ours.dtype == np.float16
-        # One float16 step at the reference value; measured: 0 differing values on all five.
-        step = np.spacing(np.abs(ref))
-        assert np.all(np.abs(ours.astype(np.float64) - ref) <= step), ecg_id
-        assert np.mean(ours != ref) < 1e-3, ecg_id
+        # Float32 filtering and FFT round differently on different CPUs with the same package versions:
+        # on one machine all values agreed, on another 3.1-4.6 % of them differ, by at most 0.0039 (z-scored
+        # units), as white noise of rms 2.1e-4, i.e. float16 rounding of a float32 result a few 1e-5 away.
+        # A wrong filter (order, cut-offs, padding) or resampling leaves errors of 1e-2 and more.
+        err = ours.astype(np.float64) - ref
+        assert np.abs(err).max() <= 5e-3, ecg_id
+        assert np.sqrt(np.mean(err ** 2)) <= 3e-4, ecg_id
+        assert np.mean(ours != ref) < 0.08, ecg_id
 
 
 def test_derived_limb_leads_match_recorded_ones(shared_data):
