@@ -74,7 +74,8 @@ def select_notebooks(only: str | None, notebook_dir: Path = NOTEBOOK_DIR) -> lis
     return books
 
 
-def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_dir: Path | None = None) -> float:
+def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_dir: Path | None = None,
+            progress_stream=None) -> float:
     """Run one notebook with papermill into ``out_dir``; returns wall seconds; raises NotebookFailed naming the
     cell. It executes into ``failed_dir`` (default: ``out_dir``) and moves the copy to ``out_dir`` only on
     success, so that a failure leaves an earlier executed copy in place."""
@@ -94,9 +95,12 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_di
     try:
         # coalesce_streams: one stdout and one stderr output per cell, a progress bar's redraws
         # reduced to its final line.
+        # The kernel's stderr (the progress bars of pretraining, fine-tuning and feature extraction: steps,
+        # epochs, ETA) streams to the terminal as it comes; the notebook keeps its own copy.
         pm.execute_notebook(str(notebook), str(staged), parameters=parameters,
                             kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
-                            log_output=False, config=kernel_config, coalesce_streams=True)
+                            log_output=False, stderr_file=progress_stream, config=kernel_config,
+                            coalesce_streams=True)
     except pm.PapermillExecutionError as err:
         executed = nbformat.read(staged, as_version=4)
         code = [c for c in executed.cells if c.cell_type == "code"]
@@ -249,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[run_all] {nb.name} ({args.profile})", flush=True)
         own = {k: v for k, v in parameters.items() if k in RESERVED or k in declared[nb.name]}
         try:
-            seconds = execute(nb, results_dir / "notebooks", own, failed_dir=failed_dir)
+            seconds = execute(nb, results_dir / "notebooks", own, failed_dir=failed_dir, progress_stream=sys.stderr)
         except NotebookFailed as err:
             if path is not None:  # a run that failed before its first notebook leaves earlier results alone
                 record({"notebook": nb.name, "status": "failed", "seconds": 0.0, "commit": commit,
