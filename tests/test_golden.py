@@ -1,8 +1,13 @@
-"""Our model loaded from the authors' tiny checkpoints reproduces their outputs (tests/golden)."""
+"""Our model loaded from the authors' tiny checkpoints reproduces their outputs (tests/golden).
+
+``ECGJEPA_TEST_DEVICE=cuda`` runs the model comparisons on a GPU (``python -m ecgjepa_core.gpu_check``);
+the default is the CPU.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +18,7 @@ from ecgjepa_core.models.positional import sincos_2d
 
 TOL = 1e-5
 IMPLS = ("reference", "sdpa", "factorised")
+DEVICE = torch.device(os.environ.get("ECGJEPA_TEST_DEVICE", "cpu"))
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +41,8 @@ def _jepa(golden_dir, kind, tiny, impl):
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("kind", ["rb", "mb"])
 def test_training_step_matches_authors(golden_dir, reference, tiny, kind, impl):
-    jepa = _jepa(golden_dir, kind, tiny, impl)
-    x = torch.from_numpy(reference["input_8lead_250hz"])
+    jepa = _jepa(golden_dir, kind, tiny, impl).to(DEVICE)
+    x = torch.from_numpy(reference["input_8lead_250hz"]).to(DEVICE)
     mask = torch.from_numpy(reference[f"{kind}_mask"])
     with torch.no_grad():
         out = jepa.step(x, mask)
@@ -45,7 +51,7 @@ def test_training_step_matches_authors(golden_dir, reference, tiny, kind, impl):
                        ("predictor_out", out.predictor_out)):
         theirs = reference[f"{kind}_{name}"]
         assert ours.shape == theirs.shape, name
-        np.testing.assert_allclose(ours.numpy(), theirs, atol=TOL, rtol=0, err_msg=name)
+        np.testing.assert_allclose(ours.cpu().numpy(), theirs, atol=TOL, rtol=0, err_msg=name)
     assert abs(loss.item() - float(reference[f"{kind}_loss"])) <= TOL
 
 
@@ -53,13 +59,13 @@ def test_training_step_matches_authors(golden_dir, reference, tiny, kind, impl):
 @pytest.mark.parametrize("kind", ["rb", "mb"])
 @pytest.mark.parametrize("leads,key", [(None, "repr_8lead"), ([1], "repr_leads_1"), ([1, 2], "repr_leads_1_2")])
 def test_representation_matches_authors(golden_dir, reference, tiny, kind, impl, leads, key):
-    enc = load_official_encoder(golden_dir / f"official_{kind}_tiny_encoder.pth", **tiny, attention=impl)
-    x = torch.from_numpy(reference["input_8lead_250hz"])
+    enc = load_official_encoder(golden_dir / f"official_{kind}_tiny_encoder.pth", **tiny, attention=impl).to(DEVICE)
+    x = torch.from_numpy(reference["input_8lead_250hz"]).to(DEVICE)
     if leads is not None:
         x = x[:, leads]
     with torch.no_grad():
         z = enc.representation(x, leads=leads)
-    np.testing.assert_allclose(z.numpy(), reference[f"{kind}_{key}"], atol=TOL, rtol=0)
+    np.testing.assert_allclose(z.cpu().numpy(), reference[f"{kind}_{key}"], atol=TOL, rtol=0)
 
 
 def test_positional_tables_equal_the_authors(golden_dir):
