@@ -1,6 +1,6 @@
 """Reference path vs default path, side by side on this machine: ``python -m ecgjepa_core.bench``.
 
-For the paper configuration (METHOD_SPEC §15) and the cpu-study model it measures
+For the paper configuration (docs/method_kim.md §9) and the cpu-study model it measures
 
 * training-step throughput (samples/s, median of timed steps after warm-up) at batch 8 and at the
   largest batch that fits comfortably: predicted from the measured memory at batch 8 to stay under

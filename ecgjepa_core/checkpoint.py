@@ -3,7 +3,7 @@
 Our format is a dict ``{"format": "ecgjepa/1", "kind": "encoder" | "jepa", "config": {...},
 "state_dict": {...}, "extra": {...}}`` loadable with ``torch.load(weights_only=True)``.
 
-The authors' files (METHOD_SPEC §8.3) are either ``{"encoder": state_dict, "epoch": int}`` (the
+The authors' files (docs/method_kim.md §8) are either ``{"encoder": state_dict, "epoch": int}`` (the
 released student encoder) or a plain state dict of the whole model (``encoder.*``,
 ``target_encoder.*``, ``predictor.*``). Their parameter names are translated to ours by a fixed
 table; any key or shape that does not fit is reported by name.

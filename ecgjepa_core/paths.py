@@ -1,4 +1,4 @@
-"""Where the repository, the shipped sample and the shared real data live."""
+"""Where the repository, the shipped sample, the golden references and the shared real data live."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ GOLDEN_REPO_DIR = REPO_ROOT / "tests" / "golden"
 
 
 def shared_dir() -> Path:
-    """The folder holding the real datasets and the golden files (``../shared`` by default).
+    """The folder holding the real datasets (``../shared`` by default).
 
     ``ECGJEPA_SHARED`` overrides it. The folder may not exist (a user's fresh clone).
     """

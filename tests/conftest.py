@@ -14,7 +14,7 @@ from ecgjepa_core.paths import shared_dir
 def _require(path: Path, what: str) -> Path:
     if path.exists():
         return path
-    reason = f"{what} not found at {path} (set ECGJEPA_SHARED to the folder holding data/ and golden/)"
+    reason = f"{what} not found at {path} (set ECGJEPA_SHARED to the folder holding data/)"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"CI=true but {reason}: CI must not pass by skipping")
     pytest.skip(reason)

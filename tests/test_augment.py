@@ -1,4 +1,4 @@
-"""RandAugment ops and the band-pass filters of the fine-tuning protocol (METHOD_SPEC §9.3)."""
+"""RandAugment ops and the band-pass filters of the fine-tuning protocol (docs/protocols.md §4)."""
 
 import numpy as np
 import pytest

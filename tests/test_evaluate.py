@@ -1,4 +1,4 @@
-"""Frozen features, lr schedules, linear probe, epoch selection, low-shot and feature regression (METHOD_SPEC §9)."""
+"""Frozen features, lr schedules, linear probe, epoch selection, low-shot and feature regression (docs/protocols.md)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Fine-tuning (METHOD_SPEC §9.3) and the no-outside-weights baselines (§10 "Supervised") on a tiny encoder."""
+"""Fine-tuning (docs/protocols.md §4) and the no-outside-weights baselines (docs/protocols.md §8) on a tiny encoder."""
 
 import dataclasses
 

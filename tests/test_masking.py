@@ -1,4 +1,4 @@
-"""Time masks follow the authors' arithmetic (METHOD_SPEC §5)."""
+"""Time masks follow the authors' arithmetic (docs/method_kim.md §5)."""
 
 from __future__ import annotations
 

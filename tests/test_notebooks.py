@@ -11,11 +11,13 @@ import pytest
 from ecgjepa_core.run import NOTEBOOK_DIR
 
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
-PARAMETERS = {"profile", "output_dir", "seed", "epochs"}
+PARAMETERS = {"profile", "output_dir", "seed", "encoders", "overrides"}
 
 
 def test_series_is_complete():
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(11)]
+    numbers = [p.name[:2] for p in NOTEBOOKS]
+    assert [n for n in numbers if n != "11"] == [f"{i:02d}" for i in range(11)] + ["12"]  # 11: segmentation
+    assert [p.name for p in NOTEBOOKS if p.name.startswith("12_")] == ["12_report.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -25,8 +27,14 @@ def test_notebook_is_paired_with_its_py_and_clean(path: Path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert not any(c.get("outputs") for c in code), "outputs committed"
     paired = jupytext.read(path.with_suffix(".py"))
-    assert [("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).strip() for c in nb["cells"]] == \
-        [c.source.strip() for c in paired.cells], "the .ipynb and its .py differ: run jupytext --sync"
+    assert [(c["cell_type"], ("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).strip())
+            for c in nb["cells"]] == [(c.cell_type, c.source.strip()) for c in paired.cells], \
+        "the .ipynb and its .py differ: run jupytext --sync"
+
+
+def test_every_py_script_has_its_notebook():
+    scripts = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
+    assert [p.with_suffix(".ipynb") for p in scripts] == NOTEBOOKS, "a notebook or its .py pair is missing"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -34,7 +42,7 @@ def test_parameters_cell_is_typed(path: Path):
     import papermill as pm
 
     params = pm.inspect_notebook(str(path))
-    assert set(params) == PARAMETERS
+    assert set(params) == PARAMETERS | ({"allow_mixed"} if path.name.startswith("12_") else set())
     assert params["profile"]["inferred_type_name"] == "str" and params["seed"]["inferred_type_name"] == "int"
 
 

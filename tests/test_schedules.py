@@ -1,4 +1,4 @@
-"""Learning-rate and EMA schedules against the formulas and values of METHOD_SPEC §7.4–7.5."""
+"""Learning-rate and EMA schedules against the formulas and values of docs/method_kim.md §7."""
 
 import math
 

@@ -1,6 +1,6 @@
 """Chapman–Shaoxing–Ningbo reader (PhysioNet ``ecg-arrhythmia``: ``WFDBRecords/NN/NNN/*.hea|.mat``).
 
-Paper rule (METHOD_SPEC §2.4): records with ≥ ``min_samples`` samples are kept and cropped to
+Paper rule (docs/data.md §2): records with ≥ ``min_samples`` samples are kept and cropped to
 their first ``min_samples``; shorter ones raise RecordError ``too_short``. The Dx codes are
 metadata only (pretraining uses no labels), so an empty Dx is not an error here.
 """

@@ -1,6 +1,6 @@
 """CODE-15% reader: ``exams_part*.hdf5`` (``tracings`` (N, 4096, 12) at 400 Hz, ``exam_id`` (N,)) + ``exams.csv``.
 
-Two modes (METHOD_SPEC §2.5, §14.4):
+Two modes (docs/data.md §2; docs/method_kim.md §11):
 
 * ``paper``: a tracing is kept iff its first 10 samples × 12 leads are not all exactly zero
   (the authors' test for "not zero-padded"); all 4096 samples are returned. ``index()`` lists

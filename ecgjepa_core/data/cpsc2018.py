@@ -1,6 +1,6 @@
 """CPSC2018 reader, in the PhysioNet/CinC Challenge 2020 layout (``g1 … g7`` of ``.hea`` + ``.mat``).
 
-Paper rules (METHOD_SPEC §2.8, §13 D4): records shorter than ``min_samples`` (10 s at 500 Hz)
+Paper rules (docs/data.md §4, §8 D4): records shorter than ``min_samples`` (10 s at 500 Hz)
 are dropped (RecordError ``too_short``), longer ones are cropped to their first ``min_samples``;
 an empty or absent ``#Dx:`` is dropped (``no_label``). A SNOMED code outside the 9 classes
 raises ``unknown_code``: the paper's vocabulary is "every code seen", which on CPSC2018 is exactly

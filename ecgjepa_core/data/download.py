@@ -45,7 +45,7 @@ class Source:
 
 DATASETS: dict[str, Source] = {
     "ptbxl": Source("ptb-xl", "1.0.3"),
-    # The paper's CPSC 2018 is g1–g7 of training/cpsc_2018; cpsc_2018_extra is not used (§2.8).
+    # The paper's CPSC 2018 is g1–g7 of training/cpsc_2018; cpsc_2018_extra is not used (docs/data.md §4).
     "cpsc2018": Source("challenge-2020", "1.0.2", prefix="training/cpsc_2018/"),
     "chapman_ningbo": Source("ecg-arrhythmia", "1.0.0"),
     "code15": Source(zenodo_id="4916206"),

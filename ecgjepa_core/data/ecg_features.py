@@ -1,4 +1,4 @@
-"""Heart-rate and QRS-duration labels for the feature-regression task (METHOD_SPEC §9.6).
+"""Heart-rate and QRS-duration labels for the feature-regression task (docs/protocols.md §7).
 
 The paper's labels come from the Joung et al. 2024 delineation model, which is not available;
 this module replaces it and measures its own error on LUDB's cardiologist annotations.

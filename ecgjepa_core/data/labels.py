@@ -1,6 +1,6 @@
 """Label vocabularies and multi-hot encodings: PTB-XL statement groups and the 9 CPSC2018 classes.
 
-PTB-XL (METHOD_SPEC §2.7): a record's label set is built from *every* SCP code in its
+PTB-XL (docs/data.md §3): a record's label set is built from *every* SCP code in its
 ``scp_codes`` dict, whatever its likelihood (0 included), as in PTB-XL's own benchmark code.
 Tasks, each defined by columns of ``scp_statements.csv``:
 
@@ -26,7 +26,7 @@ from ecgjepa_core.data.records import DatasetError, read_metadata_csv
 PTBXL_SUPERCLASSES: tuple[str, ...] = ("CD", "HYP", "MI", "NORM", "STTC")
 PTBXL_TASKS: tuple[str, ...] = ("superdiagnostic", "subdiagnostic", "diagnostic", "form", "rhythm", "all")
 
-# METHOD_SPEC §2.8: SNOMED CT codes sorted as strings, with the usual abbreviation.
+# docs/data.md §4: SNOMED CT codes sorted as strings, with the usual abbreviation.
 CPSC2018_CLASSES: tuple[tuple[str, str], ...] = (
     ("164884008", "PVC"),
     ("164889003", "AF"),
@@ -82,7 +82,7 @@ def ptbxl_multi_hot(scp_codes: Iterable[dict[str, float]], statements: pd.DataFr
     rows = list(scp_codes)
     labels = np.zeros((len(rows), len(classes)), dtype=np.int8)
     for i, codes in enumerate(rows):
-        for code in codes:  # likelihood ignored on purpose (§2.7)
+        for code in codes:  # likelihood ignored on purpose (docs/data.md §3)
             if code in code_to_class:
                 labels[i, column[code_to_class[code]]] = 1
     return pd.DataFrame(labels, columns=list(classes))

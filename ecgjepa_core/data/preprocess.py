@@ -1,11 +1,11 @@
 """Record → fixed-shape array: lead selection, crop, invalid-sample rules, filtering, resampling.
 
 Pure functions on numpy arrays plus one frozen :class:`Recipe` whose :meth:`Recipe.apply` is
-the only thing the cache calls. Order of operations in ``apply`` (METHOD_SPEC §2):
+the only thing the cache calls. Order of operations in ``apply`` (docs/data.md §5):
 
 1. select (or derive) the leads by name → (L, n);
 2. crop to the first ``crop_seconds`` → (L, round(crop_seconds·fs));
-3. invalid-sample rules of §2.4 step 4 on the 8 JEPA leads (physical units);
+3. invalid-sample rule (docs/data.md §2) on the 8 JEPA leads (physical units);
 4. optional zero-phase Butterworth band-pass at the record's own ``fs``;
 5. optional per-lead z-score (population sd);
 6. FFT resampling to ``n_samples`` (``scipy.signal.resample`` semantics);
@@ -37,7 +37,7 @@ PREPROCESS_VERSION = 1
 FLAT_SD = 1e-6
 
 LIMB_FROM_I_II: dict[str, tuple[float, float]] = {
-    # lead: (weight of I, weight of II); Einthoven + Goldberger, METHOD_SPEC §12.1.
+    # lead: (weight of I, weight of II); Einthoven + Goldberger, docs/data.md §1.
     "III": (-1.0, 1.0),
     "aVR": (-0.5, -0.5),
     "aVL": (1.0, -0.5),
@@ -49,7 +49,7 @@ def select_leads(signal: np.ndarray, lead_names: tuple[str, ...] | list[str],
                  wanted: tuple[str, ...], source: str = "<record>") -> np.ndarray:
     """Pick ``wanted`` leads by name (case-insensitive) from ``signal`` (L_in, T) → (len(wanted), T).
 
-    A missing III, aVR, aVL or aVF is derived from I and II (§12.1); a recorded one is used as
+    A missing III, aVR, aVL or aVF is derived from I and II (docs/data.md §1); a recorded one is used as
     recorded. Any other missing lead raises ``RecordError(reason="missing_leads")``.
     """
     position = {name.lower(): i for i, name in enumerate(lead_names)}
@@ -83,7 +83,7 @@ def crop_first_seconds(signal: np.ndarray, fs: float, seconds: float,
 
 
 def invalid_reason(jepa8: np.ndarray) -> str | None:
-    """§2.4 step 4 on the 8 JEPA leads (8, T) in physical units: ``"nan"``, ``"zero_start"`` or None.
+    """The invalid-sample rule (docs/data.md §2) on the 8 JEPA leads (8, T) in physical units: ``"nan"``, ``"zero_start"`` or None.
 
     ``zero_start``: the sum of |x| over the 8 leads × first 15 samples is exactly 0.
     """
@@ -183,7 +183,7 @@ class Recipe:
         return out
 
 
-# The paper's recipe (§2.4–2.8): 8 leads, first 10 s, invalid rules, FFT → 2500, no filtering.
+# The paper's recipe (docs/data.md §2–§4): 8 leads, first 10 s, invalid rules, FFT → 2500, no filtering.
 PAPER_RECIPE = Recipe()
-# The recipe of ``ptbxl_subset`` (see data/README.md); PTB-XL has no quality filter (§2.7.6).
+# The recipe of ``ptbxl_subset`` (docs/data.md §6); PTB-XL has no quality filter (docs/data.md §3).
 SUBSET_RECIPE = Recipe(leads=12, bandpass=(0.5, 40.0), zscore=True, invalid_rule=False)

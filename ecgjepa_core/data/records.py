@@ -32,7 +32,7 @@ import pandas as pd
 STANDARD_12_LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
 )
-# The 8 leads ECG-JEPA keeps (METHOD_SPEC §2.1): I, II, V1–V6.
+# The 8 leads ECG-JEPA keeps (docs/data.md §1): I, II, V1–V6.
 JEPA_8_LEADS: tuple[str, ...] = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
 
 

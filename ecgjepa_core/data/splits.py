@@ -1,6 +1,6 @@
 """Train/validation/test splits, each carrying a sentence that says what it is (for tables).
 
-* paper split: PTB-XL strat_fold 1–9 train / 10 test; CPSC2018 g1–g6 train / g7 test (§2.7, §2.8).
+* paper split: PTB-XL strat_fold 1–9 train / 10 test; CPSC2018 g1–g6 train / g7 test (docs/data.md §3, §4).
 * standard PTB-XL split: folds 1–8 train / 9 validation / 10 test.
 * stratified k-fold, for data where the paper split is impossible (e.g. only CPSC g1): iterative
   stratification (Sechidis, Tsoumakas & Vlahavas 2011), multi-label aware and seeded.

@@ -64,7 +64,7 @@ def synthetic_ecgs(n: int, seed: int = 0, start: int = 0, leads: int = 8) -> np.
     """Records ``start`` … ``start + n − 1`` of ``seed``: (n, leads, 5000) float32 mV at 500 Hz.
 
     leads=8: I, II, V1–V6 as generated. leads=12: the standard order, with III, aVR, aVL and aVF
-    derived from I and II (``data.preprocess.select_leads``, METHOD_SPEC §12.1).
+    derived from I and II (``data.preprocess.select_leads``, docs/data.md §1).
     """
     if n < 0 or start < 0 or leads not in (8, 12):
         raise ValueError(f"need n >= 0, start >= 0 and leads 8 or 12, got n={n}, start={start}, leads={leads}")

@@ -1,4 +1,4 @@
-"""Downstream evaluation protocols (METHOD_SPEC §9, §10 "Supervised", §13 E1–E6).
+"""Downstream evaluation protocols (docs/protocols.md: §1–§8, §8 "Supervised", §9 E1–E6).
 
 Modules: ``features`` (frozen representations, reduced leads), ``recipes`` (hyper-parameters and
 lr schedules), ``linear_probe``, ``filters`` and ``augment`` (fine-tuning signal processing and

@@ -1,4 +1,4 @@
-"""Train-time RandAugment of the authors' fine-tuning (METHOD_SPEC §9.3; ST-MEM's transforms).
+"""Train-time RandAugment of the authors' fine-tuning (docs/protocols.md §4; ST-MEM's transforms).
 
 Each op maps one record (L, T) to a new array; magnitudes follow from the level (10 = max):
 span ratio 0.3·level/10, noise amplitude 0.3·level/10, sine period (0.5 / (level/10)) of the

@@ -1,4 +1,4 @@
-"""Baselines that need no outside weights (METHOD_SPEC §10 "Supervised"): the same encoder, randomly initialised.
+"""Baselines that need no outside weights (docs/protocols.md §8): the same encoder, randomly initialised.
 
 * :func:`random_init_linear_probe` — frozen random encoder, linear probe (a floor for SSL gains).
 * :func:`supervised_from_scratch` — the fine-tuning recipe from random init, trained on the
@@ -25,7 +25,7 @@ from ecgjepa_core.evaluation.scoring import ClassificationResult, Task
 
 
 def random_encoder(cfg: ModelConfig, seed: int = 0) -> Encoder:
-    """The encoder with the paper's initialisation (§6.4) drawn under torch seed ``seed``; drop path 0, eval mode.
+    """The encoder with the paper's initialisation (docs/method_kim.md §6) drawn under torch seed ``seed``; drop path 0, eval mode.
 
     The global torch RNG state is restored afterwards.
     """

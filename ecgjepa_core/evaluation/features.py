@@ -1,4 +1,4 @@
-"""Frozen representations (METHOD_SPEC §8, §9.2 step 1): the encoder's mean-pooled tokens, any lead subset."""
+"""Frozen representations (docs/method_kim.md §8, docs/protocols.md §2): the encoder's mean-pooled tokens, any lead subset."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def extract_features(encoder: Encoder, x: np.ndarray | torch.Tensor, leads: Sequ
                      progress: bool = True) -> np.ndarray:
     """(N, L, T) records with all model leads -> (N, D) float32 representations.
 
-    ``leads`` (e.g. ``[1]`` for lead II) keeps those rows and their original lead codes (§8.2).
+    ``leads`` (e.g. ``[1]`` for lead II) keeps those rows and their original lead codes (docs/method_kim.md §8).
     The encoder runs in eval mode (its previous mode is restored); ``bf16`` enables CPU/CUDA
     bfloat16 autocast, the output is float32 either way.
     """

@@ -1,4 +1,4 @@
-"""Fine-tuning signal processing (METHOD_SPEC §9.3): zero-phase Butterworth high-pass then low-pass."""
+"""Fine-tuning signal processing (docs/protocols.md §4): zero-phase Butterworth high-pass then low-pass."""
 
 from __future__ import annotations
 

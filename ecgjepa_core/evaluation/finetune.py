@@ -1,4 +1,4 @@
-"""Fine-tuning of the whole encoder + Linear head (METHOD_SPEC §9.3).
+"""Fine-tuning of the whole encoder + Linear head (docs/protocols.md §4).
 
 Model: encoder (drop path 0, CroPA as configured) → mean of all tokens → Linear(D → C).
 AdamW over all parameters, lr = base·batch/256, MAE per-iteration schedule. Recipe ``code``
@@ -25,7 +25,8 @@ from ecgjepa_core.evaluation.filters import bandpass
 from ecgjepa_core.evaluation.linear_probe import default_init_linear
 from ecgjepa_core.evaluation.recipes import FinetuneRecipe, finetune_recipe
 from ecgjepa_core.evaluation.scoring import (ClassificationResult, EpochEval, Selection, Task, build_result, check_task, evaluate_scores,
-                      loss_fn, n_outputs, scores_from_logits)
+                      headline_metric, loss_fn, n_outputs, scores_from_logits)
+from ecgjepa_core.evaluation.scoring import select as select_epochs  # ``select`` is a parameter below
 
 
 
@@ -42,7 +43,7 @@ class Classifier(nn.Module):
 
 
 def without_drop_path(encoder: Encoder) -> Encoder:
-    """A deep copy of ``encoder`` with every stochastic-depth rate set to 0 (§9.1)."""
+    """A deep copy of ``encoder`` with every stochastic-depth rate set to 0 (docs/protocols.md §1)."""
     encoder = copy.deepcopy(encoder)
     for m in encoder.modules():
         if isinstance(m, DropPath):
@@ -69,7 +70,7 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
              leads: Sequence[int] | None = None, seed: int = 0, precision: Precision = "fp32",
              device: str | torch.device = "cpu", n_classes: int | None = None, n_boot: int = 1000,
              eval_batch_size: int = 64, split: str = "", encoder_desc: str = "",
-             progress: bool = True) -> ClassificationResult:
+             progress: bool = True, patience: int | None = None) -> ClassificationResult:
     """Fine-tune a copy of ``encoder`` (the caller's weights are untouched); report under ``select``.
 
     Signals (N, L, T) hold all model leads; ``leads`` keeps a subset with its original codes.
@@ -77,12 +78,16 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
     ``test_best`` (the authors' per-metric best on test, labelled as such). Randomness: head
     init and batch order from a ``torch.Generator``, augmentation from a numpy Generator, both
     seeded with ``seed``. ``result.model`` is the fine-tuned :class:`Classifier` after the last epoch.
+    ``patience`` (needs a validation split) stops training once the validation headline metric has
+    not improved for that many epochs; the lr schedule still spans ``recipe.epochs``.
     """
     recipe = finetune_recipe(recipe)
     device = torch.device(device)
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     check_task(task, train_y)
     check_task(task, test_y)
+    if patience is not None and val_x is None:
+        raise ValueError("early stopping (patience) needs a validation split (val_x, val_y)")
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
 
@@ -134,6 +139,8 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
             step += 1
             total += batch_loss.item() * len(idx)
         history.append(evaluate(epoch, total / n))
+        if patience is not None and epoch - select_epochs(history, task, "val")[1] >= patience:
+            break
 
     protocol = {
         "protocol": "fine-tuning (encoder + Linear head on the mean-pooled representation)",
@@ -142,6 +149,8 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
                      f"betas {recipe.betas}, wd {recipe.weight_decay}",
         "schedule": f"warm-up {recipe.warmup_epochs:g} epochs from 0, cosine to 0, per iteration",
         "batch": bs, "epochs": recipe.epochs, "precision": precision,
+        **({} if patience is None else {"early_stopping": f"patience {patience} epochs on validation "
+                                                          f"{headline_metric(task)}, {len(history)} epochs run"}),
         "bandpass": "0.67 Hz high-pass + 40 Hz low-pass, Butterworth order 5, zero-phase, train and test"
                     if recipe.bandpass else "none",
         "augment": "RandAugment 2 of 8 ops, p 0.5, level 10 (train only)" if recipe.augment else "none",

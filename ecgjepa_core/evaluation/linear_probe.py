@@ -1,4 +1,4 @@
-"""Linear evaluation on frozen features (METHOD_SPEC §9.2): Linear(D → C), evaluated on test every epoch.
+"""Linear evaluation on frozen features (docs/protocols.md §2): Linear(D → C), evaluated on test every epoch.
 
 Randomness (head init, batch order) comes from one ``torch.Generator`` seeded at the start of
 the run, so a run is reproducible without touching the global RNG.

@@ -1,4 +1,4 @@
-"""Low-shot linear evaluation (METHOD_SPEC §9.4): a fraction of the training set, 3 draws, mean ± sd."""
+"""Low-shot linear evaluation (docs/protocols.md §5): a fraction of the training set, 3 draws, mean ± sd."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Downstream metrics of METHOD_SPEC §9.2 item 7 / §9.3 / §9.6, and a bootstrap CI over test records.
+"""Downstream metrics of docs/protocols.md §3 (linear probe, fine-tuning, feature regression), and a bootstrap CI over test records.
 
 Shapes: N test records, C classes. Multi-label targets are multi-hot ``(N, C)`` and scores are
 logits ``(N, C)``; multi-class targets are class indices ``(N,)`` and scores are softmax
@@ -80,7 +80,7 @@ def multilabel_macro_auc(y_true: np.ndarray, scores: np.ndarray) -> MacroAUC:
     """Per-class ROC-AUC on ``scores`` (N, C), mean over the classes with both label values.
 
     A class whose column of ``y_true`` (N, C) is constant has no AUC; it is reported in
-    ``skipped`` and left out of the mean (the reference code's rule, METHOD_SPEC §9.2).
+    ``skipped`` and left out of the mean (the reference code's rule, docs/protocols.md §3).
     """
     y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=float)
     _check_2d(y_true, scores)

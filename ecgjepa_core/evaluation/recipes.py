@@ -1,4 +1,4 @@
-"""Learning-rate schedules and the hyper-parameter recipes of the downstream protocols (METHOD_SPEC §9).
+"""Learning-rate schedules and the hyper-parameter recipes of the downstream protocols (docs/protocols.md).
 
 Every schedule maps the 0-based index of an optimiser step to the learning rate that step uses,
 given the iterations per epoch I and the number of epochs E.
@@ -71,7 +71,7 @@ class ProbeRecipe:
         return {**asdict(self), "schedule": {"kind": type(self.schedule).__name__, **asdict(self.schedule)}}
 
 
-# §9.2 "code actually used for the published numbers"; weight decay is AdamW's default 0.01.
+# docs/protocols.md §2, the authors' code column (it produced the published numbers); weight decay is AdamW's default 0.01.
 PROBE_CODE = ProbeRecipe("code", lr=0.01, weight_decay=0.01, batch_size=16, epochs=10,
                          schedule=TimmCosine(base_lr=0.01, warmup_lr=1e-3, warmup_iters=10, lr_min=1e-3))
 # Paper table (P-B Table 12): "cosine, warm-up 3 epochs". The start and floor are not given; we use
@@ -82,7 +82,7 @@ PROBE_PAPER = ProbeRecipe("paper", lr=5e-4, weight_decay=0.05, batch_size=32, ep
 
 @dataclass(frozen=True)
 class FinetuneRecipe:
-    """Full network + Linear head; lr = base_lr · batch_size / 256 (§9.3)."""
+    """Full network + Linear head; lr = base_lr · batch_size / 256 (docs/protocols.md §4)."""
 
     name: str
     base_lr: float = 1e-4

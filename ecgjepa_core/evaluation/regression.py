@@ -1,4 +1,4 @@
-"""ECG feature regression (METHOD_SPEC §9.6): Linear(D → 1) on frozen features, MAE ± sd on test.
+"""ECG feature regression (docs/protocols.md §7): Linear(D → 1) on frozen features, MAE ± sd on test.
 
 Not specified by the paper, decided here: records whose target is NaN are dropped (and
 counted); the target is standardised with the training mean and sd, and predictions are mapped

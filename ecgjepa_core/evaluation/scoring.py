@@ -2,7 +2,7 @@
 
 Tasks: ``multilabel`` — targets (N, C) multi-hot, scores are logits (N, C); ``multiclass`` —
 targets (N,) class indices, scores are softmax probabilities (N, C). Multi-class AUC is reported
-both ways (METHOD_SPEC §13 E2): ``auc_ovo`` (the authors' linear-probe code) and ``auc_ovr``
+both ways (docs/protocols.md §3, §9 E2): ``auc_ovo`` (the authors' linear-probe code) and ``auc_ovr``
 (paper text and fine-tuning code).
 """
 

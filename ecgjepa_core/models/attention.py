@@ -1,6 +1,6 @@
 """Cross-Pattern Attention (CroPA) and the interchangeable ways of computing it.
 
-CroPA (METHOD_SPEC §4): on a lead-major grid of L leads × Q time patches, token (l, n) may attend
+CroPA (docs/method_kim.md §4): on a lead-major grid of L leads × Q time patches, token (l, n) may attend
 to token (l', n') iff l = l' or n = n'. Masking removes whole time columns and reduced-lead
 inputs remove whole lead rows, so every token set the encoders see is again a full grid, and the
 rule restricted to it is the rule on the smaller grid. The attention layers therefore only need

@@ -1,7 +1,7 @@
 """Configuration dataclasses for the model and the time masks.
 
-Defaults are the paper's configuration (METHOD_SPEC §15), not the authors' constructor
-defaults (§6.5). Configs are plain data: they round-trip through ``asdict`` / ``from_dict``
+Defaults are the paper's configuration (docs/method_kim.md §9), not the authors' constructor
+defaults (docs/method_kim.md §6). Configs are plain data: they round-trip through ``asdict`` / ``from_dict``
 and travel inside our checkpoints.
 """
 
@@ -16,7 +16,7 @@ MaskKind = Literal["random", "block"]
 
 @dataclass(frozen=True)
 class MaskConfig:
-    """Time masking shared by all leads and by every sample of a batch (METHOD_SPEC §5).
+    """Time masking shared by all leads and by every sample of a batch (docs/method_kim.md §5).
 
     kind: ``random`` masks floor(N·r) random patches, r ~ U(scale); ``block`` takes the union
     of ``n_blocks`` contiguous blocks of floor(N·r) patches each.
@@ -44,7 +44,7 @@ MULTIBLOCK_MASK = MaskConfig("block", (0.175, 0.225))
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Student/teacher encoder and predictor (METHOD_SPEC §3, §6).
+    """Student/teacher encoder and predictor (docs/method_kim.md §2–§3, §6).
 
     Token grid: ``n_leads`` × ``n_patches`` patches of ``patch_size`` samples, lead-major.
     attention: how CroPA attention is computed; all three are exact and tested equal.

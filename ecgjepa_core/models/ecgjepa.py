@@ -1,4 +1,4 @@
-"""ECG-JEPA: encoder (student and teacher), per-lead predictor, objective and EMA (METHOD_SPEC §3–§8).
+"""ECG-JEPA: encoder (student and teacher), per-lead predictor, objective and EMA (docs/method_kim.md §2–§8).
 
 Shapes: B batch, L leads, N time patches (50), t patch length (50), Q visible and M masked time
 patches (Q + M = N), D encoder width, d predictor width. Tokens are always lead-major:
@@ -135,7 +135,7 @@ class Encoder(nn.Module):
         return self.norm(h)
 
     def representation(self, x: torch.Tensor, leads: Sequence[int] | None = None) -> torch.Tensor:
-        """(B, L', T) -> (B, D): mean of all output tokens (METHOD_SPEC §8)."""
+        """(B, L', T) -> (B, D): mean of all output tokens (docs/method_kim.md §8)."""
         return self(x, leads).mean(dim=1)
 
 

@@ -1,4 +1,4 @@
-"""Time masks for ECG-JEPA (METHOD_SPEC §5).
+"""Time masks for ECG-JEPA (docs/method_kim.md §5).
 
 A mask is a bool vector over the N time patches (True = masked), shared by every lead and by
 every sample of a batch. Sampling follows the authors' arithmetic exactly (floor(N·r) patches;

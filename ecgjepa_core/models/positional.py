@@ -1,4 +1,4 @@
-"""Fixed sin-cos positional tables (METHOD_SPEC §3.2–3.3), computed in float64 like the authors."""
+"""Fixed sin-cos positional tables (docs/method_kim.md §3), computed in float64 like the authors."""
 
 from __future__ import annotations
 

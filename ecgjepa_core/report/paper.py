@@ -1,4 +1,4 @@
-"""The paper's published numbers (METHOD_SPEC §11, counts of §2.7–2.8) as one tidy table.
+"""The paper's published numbers (Kim 2024, its Tables 1–8; record counts in docs/data.md §3–§4) as one tidy table.
 
 One row per published cell. Columns: ``table`` (short name, see ``TABLES``), ``method``,
 ``epochs`` (pretraining epochs, 0 where not applicable), ``dataset``, ``task``, ``metric``,

@@ -16,7 +16,7 @@ from ecgjepa_core.data.ludb_segmentation import CLASSES, IGNORE
 from ecgjepa_core.evaluation.delineation import wave_runs
 from ecgjepa_core.report.figures import PALETTE, _save
 
-WAVE_COLOURS = {1: PALETTE[0], 2: PALETTE[3], 3: PALETTE[2]}  # P blue, QRS red, T green
+WAVE_COLOURS = {1: PALETTE[0], 2: PALETTE[3], 3: PALETTE[2]}  # P blue, QRS vermilion, T green (colour-blind palette)
 UNKNOWN_COLOUR = (0.85, 0.85, 0.85)
 DEFAULT_LEADS = ("I", "II", "V1", "V5")
 

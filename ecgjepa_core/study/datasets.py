@@ -133,7 +133,7 @@ class LabelledSet:
         return np.asarray(self.signals[rows][:, list(leads)], dtype=np.float32)
 
     def single_label(self, rows: np.ndarray) -> np.ndarray:
-        """The subset of ``rows`` with exactly one class (the multi-class task, §2.7.7)."""
+        """The subset of ``rows`` with exactly one class (the multi-class task, docs/data.md §3)."""
         return rows[self.y[rows].sum(1) == 1]
 
 

@@ -5,7 +5,7 @@
 * ``cpu-study``: the real data in ``../shared/data`` (PTB-XL subset, CODE-15, Chapman–Ningbo,
   CPSC g1, LUDB) + synthetic ECGs, a small model sized for 2 CPU cores.
 * ``paper``: full datasets in the official layouts under ``data_root`` and the paper's
-  configuration (METHOD_SPEC §15); needs one CUDA GPU.
+  configuration (docs/method_kim.md §9); needs one CUDA GPU.
 
 The smoke and cpu-study inputs all pass through the recipe of ``ptbxl_subset`` (band-pass
 0.5–40 Hz + per-lead z-score), because that subset, the only labelled PTB-XL data at scale here,
@@ -30,8 +30,8 @@ LEADS_8_OF_12 = (0, 1, 6, 7, 8, 9, 10, 11)
 STUDY_RAW = Recipe(leads=12, bandpass=(0.5, 40.0), zscore=True, invalid_rule=True)
 STUDY_ARRAYS = Recipe(leads=12, invalid_rule=False)  # ptbxl_subset rows are already prepared
 PAPER_RAW = Recipe(leads=12, invalid_rule=True)
-PAPER_PTBXL = Recipe(leads=12, invalid_rule=False)  # no quality filter for PTB-XL (§2.7.6)
-PAPER_CODE15 = Recipe(leads=12, crop_seconds=None, invalid_rule=False)  # all 4096 samples -> 2500 (§2.5)
+PAPER_PTBXL = Recipe(leads=12, invalid_rule=False)  # no quality filter for PTB-XL (docs/data.md §3)
+PAPER_CODE15 = Recipe(leads=12, crop_seconds=None, invalid_rule=False)  # all 4096 samples -> 2500 (docs/data.md §2)
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,10 @@ _STUDY_DEVIATIONS = (
     "the same with the profile's epochs). It was set for an 85 M-parameter encoder pretrained for 100 epochs and "
     "is not re-tuned here (about 1,000 steps at that rate): Tables 2 and 6 show that recipe at this scale, not the "
     "best fine-tuning could do here.",
+    "Table 9: Weimann & Conrad's model reads the 250 Hz caches upsampled to 500 Hz by FFT resampling (they record "
+    "at 500 Hz), z-scored per record and lead like every input here (theirs: per channel with the training set's "
+    "mean and sd, clipped to ±5), and is pretrained for Kim mb's epochs and batch at a size of equal step cost "
+    "instead of their 100k steps of 2,048 records; its attentive probe runs fewer steps than their 5,000.",
 )
 
 
@@ -174,8 +178,11 @@ def smoke() -> Profile:
         pretrain=PretrainPlan(epochs=2, batch_rb=16, batch_mb=16, lr_rb=1e-3, lr_mb=1e-3, warmup_epochs=1),
         evaluation=EvalPlan(probe_seeds=(0, 1, 2), finetune_epochs=2, supervised_epochs=2, bootstrap=200,
                             cpsc_folds=2, probe_recipe="code-standardised"),
-        # WEIMANN_SMOKE_MEASUREMENT
-        weimann=WeimannPlan(dim=32, depth=2, num_heads=4, pred_dim=16, pred_depth=2, pred_num_heads=2,
+        # Weimann's size by measurement: seconds per pretraining step of 16 records, fp32 on 2 cores, median of 12
+        # interleaved rounds: Kim mb (32 wide, 2 blocks) 0.81; Weimann 48/3 0.80, 64/2 0.72, 32/2 0.58, 48/2 0.55
+        # (a second round: Kim mb 0.71, Weimann 32/2 0.49, 32/1 0.30). Same epochs and batch as Kim mb, so 48 wide
+        # / 3 blocks gets Kim mb's pretraining wall-clock.
+        weimann=WeimannPlan(dim=48, depth=3, num_heads=4, pred_dim=24, pred_depth=3, pred_num_heads=2,
                             probe_steps=40, probe_batch=16, probe_eval_every=20),
         deviations=("Toy scale: the shipped sample (tens of records) and a tiny model; numbers show that the "
                     "pipeline runs, not what the method achieves.",) + _STUDY_DEVIATIONS,
@@ -197,9 +204,15 @@ def cpu_study() -> Profile:
         pretrain=PretrainPlan(epochs=6, batch_rb=32, batch_mb=32, lr_rb=5e-4, lr_mb=5e-4, warmup_epochs=1),
         evaluation=EvalPlan(finetune_epochs=10, supervised_epochs=20, ablation_finetune_on=("paper split",),
                             probe_recipe="code-standardised"),
-        # WEIMANN_CPU_MEASUREMENT
-        weimann=WeimannPlan(dim=96, depth=3, num_heads=4, pred_dim=48, pred_depth=3, pred_num_heads=4,
-                            probe_steps=1000, probe_batch=128, probe_eval_every=100),
+        # Weimann's size by measurement: seconds per pretraining step of 32 records, fp32 on 2 busy cores, median
+        # of 8 interleaved rounds: Kim mb (96 wide, 3 blocks) 5.13; Weimann 192/3 5.10, 128/5 4.89, 160/3 4.02,
+        # 128/3 3.61 (an earlier round: Kim mb 7.95, Weimann 96/3 4.85, 128/3 4.93). Same epochs and batch as
+        # Kim mb, so 192 wide / 3 blocks (ViT-XS width) gets Kim mb's pretraining wall-clock.
+        # An attentive-probe step of 128 records takes 0.43 s on Kim's 400 tokens x 96 and 0.08 s on Weimann's 7 crops
+        # x 51 tokens x 192 (one thread): 500 steps x 3 seeds x 3 label sets ~ 1.6 h for Kim's three encoders.
+        weimann=WeimannPlan(dim=192, depth=3, num_heads=4, pred_dim=96, pred_depth=3, pred_num_heads=4,
+                            probe_steps=500, probe_batch=128, probe_eval_every=50,
+                            tasks=("superdiagnostic", "ST-MEM", "all")),
         deviations=_STUDY_DEVIATIONS,
     )
 

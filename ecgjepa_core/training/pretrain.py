@@ -1,4 +1,4 @@
-"""ECG-JEPA pretraining loop (METHOD_SPEC §7): one function, :func:`pretrain`.
+"""ECG-JEPA pretraining loop (docs/method_kim.md §7): one function, :func:`pretrain`.
 
 One iteration t (global, t = epoch · I + batch index):
 
@@ -6,8 +6,8 @@ One iteration t (global, t = epoch · I + batch index):
 2. draw one time mask for the batch from a seeded ``torch.Generator`` (identical on all ranks);
 3. forward under the chosen precision, backward, optimiser step (through a GradScaler for fp16);
 4. EMA teacher update with ``schedule.momentum(t)``. It runs even when the GradScaler skipped
-   the optimiser step because of inf/NaN gradients, as the authors' loop does (METHOD_SPEC §14
-   item 14): the teacher then moves towards an unchanged student and the schedule stays a
+   the optimiser step because of inf/NaN gradients, as the authors' loop does (docs/method_kim.md §7;
+   see its §11): the teacher then moves towards an unchanged student and the schedule stays a
    function of t alone.
 
 Data order: ``DistributedSampler`` (also for one process), reshuffled each epoch from
@@ -72,10 +72,10 @@ LOG_FIELDS = ("step", "epoch", "loss", "lr", "momentum", "samples_per_s")
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    """Optimisation of one pretraining run. Defaults: the paper's rb run (METHOD_SPEC §7, §15),
+    """Optimisation of one pretraining run. Defaults: the paper's rb run (docs/method_kim.md §7, §9),
     except ``precision`` (paper: fp16, CUDA only) so that the defaults also run on CPU.
 
-    batch_size: the global batch (split evenly over DDP ranks). warmup_epochs / lr_min: §7.5.
+    batch_size: the global batch (split evenly over DDP ranks). warmup_epochs / lr_min: docs/method_kim.md §7.
     save_every: epochs between checkpoints (one is always written at the end).
     device: ``auto`` (CUDA if available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``; under
     torchrun ``auto``/``cuda`` mean ``cuda:LOCAL_RANK``.
@@ -123,7 +123,7 @@ class PretrainResult:
 
 
 def adamw_param_groups(model: ECGJEPA, weight_decay: float) -> list[dict[str, Any]]:
-    """The two groups of METHOD_SPEC §7.3 over student + predictor.
+    """The two groups of docs/method_kim.md §7 over student + predictor.
 
     Decayed: every parameter whose name has no "bias" and that is not 1-D, which includes the
     patch-embedding weight and the predictor's (1, 1, d) mask token, as the authors do.

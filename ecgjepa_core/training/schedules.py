@@ -1,4 +1,4 @@
-"""Per-iteration learning-rate and EMA-momentum schedules of pretraining (METHOD_SPEC §7.4–7.5).
+"""Per-iteration learning-rate and EMA-momentum schedules of pretraining (docs/method_kim.md §7).
 
 Both are pure functions of the global iteration t = epoch · I + batch_index (I iterations per
 epoch), so a resumed run recomputes them from t alone. The learning rate reproduces timm's
