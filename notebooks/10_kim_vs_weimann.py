@@ -1,0 +1,45 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 10 · Table 9 · Kim vs Weimann at equal compute
+# The two published ECG-JEPAs side by side: Kim's (mb, rb) and Weimann & Conrad's, pretrained here on the same
+# corpus for the same epochs and batch at sizes whose training steps cost the same (or the files given in
+# `encoders`), and a random initialisation of each. Every encoder is read by a mean-pool linear probe and by
+# Weimann & Conrad's frozen attentive probe on the same PTB-XL folds (1-8 train, 9 validation, 10 test), label
+# sets and test records. Not a table of either paper; both papers' numbers stand beside the rows they match.
+
+# %% tags=["parameters"]
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
+output_dir: str = ""  # default: results/<profile>
+seed: int = 0  # pretraining seed; probe seeds are offset from it
+encoders: str = ""  # weights files standing in for the rb / mb / weimann rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
+
+# %%
+from IPython.display import Markdown, display
+
+from ecgjepa_core.report import figures
+from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.study import Study
+
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
+
+# %%
+result = publish(study, "table9_kim_vs_weimann")
+display(Markdown(show(result)))
+
+# %%
+mb = result.score_of(method="ECG-JEPA_mb", protocol="attentive", ablation="superdiagnostic")
+figures.plot_roc_curves(study.figures_dir / "roc_table9_kim_vs_weimann_mb_ptbxl.png", mb.y, mb.scores[0],
+                        list(study.ptbxl.class_names), title="ECG-JEPA_mb attentive probe, PTB-XL superdiagnostic")
+
+# %%
+display(Markdown(findings(study, result)))

@@ -1,0 +1,46 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 12 · Report
+# Gathers the tables of notebooks 00–11 into `REPORT.md`: the headline table of the paper's claims first, then
+# one compact table per paper table beside the paper's numbers, the figures, and every deviation. Tables from
+# different runs (commit, seed, overrides, encoders) are refused unless `allow_mixed` is true.
+
+# %% tags=["parameters"]
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
+output_dir: str = ""  # default: results/<profile>
+seed: int = 0  # pretraining seed; probe seeds are offset from it
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
+allow_mixed: bool = False  # write the report even if its tables come from different runs, naming each difference
+
+# %%
+from IPython.display import Markdown, display
+
+from ecgjepa_core.report import markdown
+from ecgjepa_core.study.registry import pretrained_variants, write_report
+from ecgjepa_core.study.study import Study
+
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
+
+# %%
+runs = study.pretraining_summary(pretrained_variants(study))
+markdown.write_plain_table(runs, study.output_dir, "pretraining_runs", "Every pretraining run of this study",
+                           [study.profile.table_note])
+display(Markdown(runs.to_markdown(index=False) if len(runs) else "No pretraining in this profile."))
+
+# %%
+path = write_report(study, allow_mixed=allow_mixed)
+display(Markdown(path.read_text().split("## ", 2)[1]))
+
+# %%
+print("Each verdict above is judged only at this profile's scale; the deviations at the end of REPORT.md say how "
+      "this run differs from the paper.")
