@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from ecgjepa_core.environment import lock_identity
+from ecgjepa_core.environment import lock_identity, lock_mismatches
 from ecgjepa_core.paths import REPO_ROOT
 from ecgjepa_core.report.provenance import git_state
 from ecgjepa_core.study.profiles import get_profile, require_device
@@ -156,7 +156,7 @@ def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
                 "written_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "git": git_state(), "parameters": parameters, "notebooks": runs,
                 "wall_seconds": round(sum(r["seconds"] for r in runs), 1), "packages": _versions(),
-                "hardware": _hardware(), "lock": lock_identity(), "data": _data_fingerprints(results_dir)}
+                "hardware": _hardware(), "lock": {**lock_identity(), "differs": {k: list(v) for k, v in lock_mismatches().items()}}, "data": _data_fingerprints(results_dir)}
     path = results_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return path
