@@ -91,20 +91,23 @@ def test_embedding_tiny(tmp_path, method, n):
 
 def test_ours_vs_paper(tmp_path):
     table = pd.DataFrame([
-        {"method": "ECG-JEPA_mb", "dataset": "PTB-XL", "task": "all", "metric": "AUC", "setting": "",
+        {"method": "ECG-JEPA_mb", "dataset": "PTB-XL", "task": "all", "metric": "AUC", "ablation": "",
          "ours": 0.90, "sd": 0.01, "ci_low": math.nan, "ci_high": math.nan, "paper": 0.906, "paper_sd": 0.002},
-        {"method": "ECG-JEPA_rb", "dataset": "PTB-XL", "task": "form", "metric": "AUC", "setting": "linear",
+        {"method": "ECG-JEPA_rb", "dataset": "PTB-XL", "task": "form", "metric": "AUC", "ablation": "cropa=no",
          "ours": 0.80, "sd": math.nan, "ci_low": 0.77, "ci_high": 0.83, "paper": math.nan, "paper_sd": math.nan},
-        {"method": "ECG-JEPA_rb", "dataset": "CPSC", "task": "", "metric": "F1", "setting": None,
+        {"method": "ECG-JEPA_rb", "dataset": "CPSC", "task": "", "metric": "F1", "ablation": None,
          "ours": 0.70, "sd": math.nan, "ci_low": math.nan, "ci_high": math.nan, "paper": 0.72, "paper_sd": math.nan},
+        {"method": "ECG-JEPA_mb", "dataset": "PTB-XL", "task": "heart rate", "metric": "MAE (bpm)", "ablation": "",
+         "ours": 3.1, "sd": 2.0, "ci_low": 2.9, "ci_high": 3.3, "paper": 1.45, "paper_sd": math.nan},
     ])
     path = tmp_path / "ours_vs_paper.png"
     fig = figures.plot_ours_vs_paper(path, table, "toy comparison")
     _written(fig, path)
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels == ["ECG-JEPA_mb · PTB-XL · all · AUC", "ECG-JEPA_rb · PTB-XL · form · AUC · linear",
-                      "ECG-JEPA_rb · CPSC · F1"]
-    assert len(fig.axes[0].patches) == 5                   # 3 ours + 2 paper bars
+    scores, bpm = fig.axes[0], fig.axes[1]  # one panel per unit: never bpm on a 0-1 axis
+    assert [t.get_text() for t in scores.get_yticklabels()] == [
+        "ECG-JEPA_mb · PTB-XL · all · AUC", "ECG-JEPA_rb · CPSC · F1", "ECG-JEPA_rb · PTB-XL · form · cropa=no · AUC"]
+    assert scores.get_xlabel() == "score (0-1)" and bpm.get_xlabel() == "bpm"
+    assert len(scores.patches) == 5 and len(bpm.patches) == 2  # ours + paper where the paper has a value
 
 
 def test_plot_ecg_writes_png(tmp_path):

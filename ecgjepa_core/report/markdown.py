@@ -117,9 +117,8 @@ def provenance_line(ident: dict) -> str:
 
 
 def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: str, caption: str, ident: dict,
-                note: str = "", findings: str = "") -> tuple[Path, Path]:
-    """``<name>.csv`` (every row) and ``<name>.md`` (title, caption, provenance, compact table, flags, and
-    ``findings``: what the table shows, in the words of the report)."""
+                note: str = "") -> tuple[Path, Path]:
+    """``<name>.csv`` (every row) and ``<name>.md`` (title, caption, provenance, compact table, flags)."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
@@ -130,8 +129,6 @@ def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: s
     if note:
         parts += [f"**{note}**", ""]
     parts += [body, ""] + [f"- {n}" for n in _flag_notes(rows)]
-    if findings:
-        parts += ["", findings]
     md_path.write_text("\n".join(parts) + "\n")
     return csv_path, md_path
 

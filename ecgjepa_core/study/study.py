@@ -244,8 +244,6 @@ class Study:
 
         Also writes each cache's fingerprints to ``<output_dir>/data/<source>.json`` for the manifest.
         """
-        out = self.output_dir / "data"
-        out.mkdir(parents=True, exist_ok=True)
         rows = []
         if self.can_pretrain:
             _, counts = self.corpus(RB)
@@ -260,6 +258,8 @@ class Study:
                          "recipe_fingerprint": info["recipe_fingerprint"],
                          "source_fingerprint": info["source_fingerprint"]})
         table = pd.DataFrame(rows)
+        out = self.output_dir / "data"  # written only once every source is prepared: a failure leaves no trace
+        out.mkdir(parents=True, exist_ok=True)
         for row in rows:
             (out / f"{row['source']}.json").write_text(json.dumps(row, indent=1, default=str))
         return table
