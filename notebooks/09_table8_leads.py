@@ -23,7 +23,6 @@ overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core.report import figures
 from ecgjepa_core.study.registry import findings, publish, show
 from ecgjepa_core.study.study import Study
 

@@ -54,7 +54,7 @@ def test_pairing_resolves_a_difference_the_separate_intervals_cannot(tmp_path):
     assert auc.ci_low[0] < auc.ci_high[1]  # the rows' own intervals overlap ...
     text = claims.claims_section(tmp_path, n_boot=500)
     line = next(x for x in text.splitlines() if x.startswith("- **Pretraining beats random initialisation (rb, linear)"))
-    assert ": holds." in line and "Paired difference of the seed means on 400 test records: +" in line  # ... pairing does not
+    assert ": holds." in line and "Paired difference (of the seed means) on 400 test records: +" in line  # ... pairing does not
     assert "At full scale:" in line
 
 
@@ -122,6 +122,15 @@ def test_every_claim_names_rows_the_tables_produce():
 
     for claim in claims.CLAIMS:
         assert claim.table in TABLE_ORDER, claim.text
-        assert {**claim.where, **claim.a}.get("metric") in {"AUC", "AUC (one-vs-rest)", "AUC (one-vs-one)"}
+        metrics = {"AUC", "AUC (one-vs-rest)", "AUC (one-vs-one)"} | set(claims.RECORD_METRICS)
+        assert {**claim.where, **claim.a}.get("metric") in metrics, claim.text
         assert set({**claim.where, **claim.a, **claim.b}) <= {"method", "encoder", "dataset", "task", "metric",
                                                              "split", "protocol", "ablation"}
+
+
+def test_too_few_test_records_give_no_verdict():
+    from ecgjepa_core.evaluation.metrics import BootstrapCI
+
+    row = pd.Series(dict(method="m", metric="AUC"))
+    few = claims.Comparison(row, row, BootstrapCI(0.2, 0.1, 0.3, 0.95, 100, 100), claims.MIN_RECORDS - 1)
+    assert claims.verdict(claims.CLAIMS[0], few).startswith("no verdict (9 test records")

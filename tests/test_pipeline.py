@@ -16,7 +16,10 @@ import pytest
 from ecgjepa_core.paths import REPO_ROOT, golden_dir
 from ecgjepa_core.report import provenance
 from ecgjepa_core.study.encoders import parse_encoders
-from ecgjepa_core.study.registry import TABLE_ORDER
+from ecgjepa_core.report.claims import CLAIMS
+from ecgjepa_core.run import select_notebooks
+from ecgjepa_core.study.registry import TABLE_ORDER, pretrained_variants
+from ecgjepa_core.study.study import Study
 
 TINY = golden_dir() / "official_mb_tiny_encoder.pth"
 
@@ -61,15 +64,16 @@ def test_smoke_profile_end_to_end(smoke_run):
             "embedding_mb_ptbxl.png", "table1_linear_ours_vs_paper.png"} <= figures
     report = (results / "REPORT.md").read_text()
     assert report.index("## Headline") < report.index("## Table 1") < report.index("## Deviations from the paper")
-    assert report.count("Paired difference of the seed means") == 10 and "Notebooks 00–09 took" in report
+    assert report.count("Paired difference (of the seed means)") == len(CLAIMS) and "Notebooks 00–" in report
     assert len(report.encode()) < 20_000, f"REPORT.md is {len(report.encode())} bytes"
-    assert len(pd.read_csv(results / "pretraining_runs.csv")) == 12
+    assert len(pd.read_csv(results / "pretraining_runs.csv")) == len(pretrained_variants(Study("smoke", progress=False)))
     identities = provenance.read_identities(results, list(TABLE_ORDER))
     assert len(identities) == len(TABLE_ORDER) and provenance.differences(identities) == []
     manifest = json.loads((results / "manifest.json").read_text())
-    assert [n["status"] for n in manifest["notebooks"]] == ["ok"] * 11 and manifest["complete"]
+    series = select_notebooks(None)
+    assert [n["status"] for n in manifest["notebooks"]] == ["ok"] * len(series) and manifest["complete"]
     assert manifest["data"]["ptbxl_subset"]["source_fingerprint"] and manifest["lock"]["sha256"]
-    assert len(list((results / "notebooks").glob("*.ipynb"))) == 11
+    assert len(list((results / "notebooks").glob("*.ipynb"))) == len(series)
     assert "IPKernelApp" not in done.stdout + done.stderr
 
 
@@ -79,7 +83,7 @@ def test_no_notebook_statement_contradicts_the_report(smoke_run):
     report = (results / "REPORT.md").read_text()
     bullets = [line for nb in sorted((results / "notebooks").glob("*.ipynb"))
                for line in _notebook_text(nb).splitlines() if line.startswith("- **")]
-    assert len(bullets) >= 10
+    assert len(bullets) >= len(CLAIMS)
     for line in bullets:
         assert line in report, f"a notebook says what REPORT.md does not:\n{line}"
 
@@ -107,7 +111,12 @@ def test_mixed_runs_are_refused_by_the_report(smoke_run, tmp_path):
 @pytest.mark.slow
 def test_series_on_an_authors_checkpoint(tmp_path):
     spec = json.dumps({"mb": {"path": str(TINY), "num_heads": 4}})
-    results, _ = _run_series(tmp_path, "-p", "encoders", spec)
+    results, _ = _run_series(tmp_path, "-p", "encoders", spec, "-p", "overrides", '{"evaluation.bootstrap": 50}')
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert json.loads(manifest["parameters"]["overrides"]) == {"evaluation.bootstrap": 50}
+    assert json.loads(manifest["parameters"]["encoders"])["mb"]["num_heads"] == 4
+    ident = json.loads((results / "table1_linear.provenance.json").read_text())
+    assert ident["overrides"] == {"evaluation.bootstrap": 50} and ident["encoders"]["mb"]["num_heads"] == 4
     sha = parse_encoders(spec)["mb"].sha256[:12]
     for name in ("table1_linear", "table2_finetune", "table3_low_shot", "table4_reduced_leads",
                  "table5_ecg_features"):

@@ -78,7 +78,7 @@ def prepare_chunk(reader, recipe: Recipe, record_ids: list[str]) -> list[tuple[s
 
 def _prepared_chunks(reader, recipe: Recipe, chunks: list[list[str]], workers: int):
     """Yield ``prepare_chunk`` results in chunk order, at most 2·workers chunks in flight."""
-    if workers <= 1:
+    if workers <= 1 or getattr(reader, "in_process_only", False):
         for chunk in chunks:
             yield prepare_chunk(reader, recipe, chunk)
         return

@@ -87,6 +87,10 @@ class SyntheticReader:
     generated is kept, so reading ids in order costs one generator call per :data:`BLOCK` records.
     """
 
+    # The generator runs torch, whose thread pool a forked cache worker can inherit mid-lock and hang on
+    # (seen in a process that had used torch before): caches of this reader are built in the process itself.
+    in_process_only = True
+
     def __init__(self, n: int, seed: int = 0):
         self.n, self.seed = int(n), int(seed)
         self._block: tuple[int, np.ndarray] | None = None

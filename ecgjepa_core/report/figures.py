@@ -303,8 +303,11 @@ def _finite(x) -> bool:
 
 
 def _unit(metric: str) -> str:
-    """"MAE (bpm)" -> "bpm"; AUC, F1 and accuracy share the unit-free 0-1 scale."""
-    return metric[metric.index("(") + 1:-1] if metric.startswith("MAE (") else "score (0-1)"
+    """"MAE (bpm)" -> "bpm", "QRS onset error (ms)" -> "ms"; AUC, F1, IoU and rates share the 0-1 scale."""
+    for unit in ("bpm", "ms"):
+        if metric.endswith(f"({unit})"):
+            return unit
+    return "score (0-1)"
 
 
 def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours vs paper",

@@ -42,11 +42,14 @@ def _nan(x) -> float:
         return math.nan
 
 
-def compact(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows a reader compares with the paper: each dataset's first split, the profile's probe recipe."""
+def compact(rows: pd.DataFrame, metrics: Iterable[str] | None = None) -> pd.DataFrame:
+    """The rows a reader compares with the paper: each dataset's first split, the profile's probe recipe,
+    and only ``metrics`` where given."""
     if rows.empty:
         return rows
     keep = ~rows["protocol"].astype(str).str.contains("raw features")
+    if metrics is not None:
+        keep &= rows["metric"].isin(list(metrics))
     first_split = rows.groupby("dataset", sort=False)["split"].transform("first")
     return rows[keep & (rows["split"] == first_split)].reset_index(drop=True)
 
@@ -56,10 +59,10 @@ def short_encoder(label: str) -> str:
     return str(label).split(" (encoder")[0].split(" (trained")[0]
 
 
-def compact_view(rows: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+def compact_view(rows: pd.DataFrame, metrics: Iterable[str] | None = None, digits: int = 3) -> pd.DataFrame:
     """One line per (method, encoder, dataset, task, protocol, ablation); one column per metric:
     ours (± sd) [CI] · paper. A key column that holds one value throughout is left out (the caption says it)."""
-    shown = compact(rows)
+    shown = compact(rows, metrics)
     if shown.empty:
         return pd.DataFrame()
     keys = ["method", "encoder", "dataset", "task", "protocol", "ablation"]
@@ -83,16 +86,16 @@ def compact_view(rows: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return view.loc[:, [c for c in view.columns if view[c].astype(str).str.len().gt(0).any()]]
 
 
-def _flag_notes(rows: pd.DataFrame) -> list[str]:
-    shown = compact(rows)
+def _flag_notes(rows: pd.DataFrame, metrics: Iterable[str] | None = None) -> list[str]:
+    shown = compact(rows, metrics)
     if shown.empty:
         return []
     flagged = shown[shown["flags"].astype(str).str.len() > 0]
     notes = []
     for (dataset, task, flags), group in flagged.groupby(["dataset", "task", "flags"], sort=False):
         methods = ", ".join(dict.fromkeys(f"{m} {a}".strip() for m, a in zip(group["method"], group["ablation"])))
-        metrics = ", ".join(dict.fromkeys(group["metric"]))
-        notes.append(f"{FLAG_MARK} {dataset} {task} ({metrics}) of {methods}: {flags}; not compared with the paper.")
+        measured = ", ".join(dict.fromkeys(group["metric"]))
+        notes.append(f"{FLAG_MARK} {dataset} {task} ({measured}) of {methods}: {flags}; not compared with the paper.")
     return notes
 
 
@@ -117,18 +120,18 @@ def provenance_line(ident: dict) -> str:
 
 
 def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: str, caption: str, ident: dict,
-                note: str = "") -> tuple[Path, Path]:
+                note: str = "", metrics: Iterable[str] | None = None) -> tuple[Path, Path]:
     """``<name>.csv`` (every row) and ``<name>.md`` (title, caption, provenance, compact table, flags)."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     rows.to_csv(csv_path, index=False)
-    view = compact_view(rows)
+    view = compact_view(rows, metrics)
     body = view.to_markdown(index=False) if len(view) else "(no rows)"
     parts = [f"## {title}", "", caption, "", f"*{provenance_line(ident)}* Every row, every split: `{name}.csv`.", ""]
     if note:
         parts += [f"**{note}**", ""]
-    parts += [body, ""] + [f"- {n}" for n in _flag_notes(rows)]
+    parts += [body, ""] + [f"- {n}" for n in _flag_notes(rows, metrics)]
     md_path.write_text("\n".join(parts) + "\n")
     return csv_path, md_path
 

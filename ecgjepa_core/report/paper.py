@@ -31,6 +31,7 @@ TABLES = {
     "leads_8_vs_12": "P-B Table 8 / P-A Table 16",
     "dataset_counts": "P-B Tables 9-10 / P-A Tables 12-15",
     # A second paper: Weimann & Conrad's ECG-JEPA (see _weimann_rows).
+    "segmentation": "Kim 2024 v5 (April 2026), as quoted by secondary summaries: reported, unverified",
     "weimann": "Weimann & Conrad 2025 (arXiv 2410.13867; Comput. Biol. Med. 196:110809), README of kweimann/ECG-JEPA",
 }
 
@@ -254,11 +255,20 @@ def _weimann_rows():
     return rows
 
 
+def _segmentation_rows():
+    """Kim's v5 segmentation numbers as secondary summaries quote them. Dataset, protocol and which classes
+    the mean IoU covers are not confirmed; they sit beside our mIoU with "none" as the likelier reading."""
+    note = "reported, unverified: dataset, protocol and the classes of the mean are not confirmed"
+    task = "P/QRS/T segmentation"
+    return [_row("segmentation", "ECG-JEPA_rb", 100, "LUDB", task, "mIoU", "fine-tuned", 0.954, note=note),
+            _row("segmentation", "ECG-JEPA_rb", 100, "LUDB", task, "mIoU", "frozen", 0.888, note=note)]
+
+
 def _build() -> pd.DataFrame:
     rows = (
         _linear_rows() + _finetune_rows() + _low_shot_rows() + _reduced_leads_rows()
         + _feature_regression_rows() + _cropa_rows() + _masking_rows() + _leads_rows() + _count_rows()
-        + _weimann_rows()
+        + _weimann_rows() + _segmentation_rows()
     )
     return pd.DataFrame(rows, columns=COLUMNS)
 

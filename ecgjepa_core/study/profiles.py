@@ -93,6 +93,9 @@ class EvalPlan:
     cpsc_folds: int = 5
     # Evaluations (by label) on which the CroPA ablation fine-tunes; None = all of them.
     ablation_finetune_on: tuple[str, ...] | None = None
+    # LUDB segmentation (Table 10): epochs of the frozen head, fine-tuning and the U-Net; the U-Net's width.
+    segmentation_epochs: tuple[int, int, int] = (60, 20, 30)
+    segmentation_unet_width: int = 8
     mask_ratios: tuple[tuple[str, tuple[float, float]], ...] = (
         ("random", (0.3, 0.4)), ("random", (0.4, 0.5)), ("random", (0.5, 0.6)), ("random", (0.6, 0.7)),
         ("random", (0.7, 0.8)), ("block", (0.10, 0.15)), ("block", (0.15, 0.20)), ("block", (0.175, 0.225)))
@@ -177,7 +180,8 @@ def smoke() -> Profile:
                           drop_path_rate=0.1, attention="factorised"),
         pretrain=PretrainPlan(epochs=2, batch_rb=16, batch_mb=16, lr_rb=1e-3, lr_mb=1e-3, warmup_epochs=1),
         evaluation=EvalPlan(probe_seeds=(0, 1, 2), finetune_epochs=2, supervised_epochs=2, bootstrap=200,
-                            cpsc_folds=2, probe_recipe="code-standardised"),
+                            cpsc_folds=2, probe_recipe="code-standardised", segmentation_epochs=(2, 1, 1),
+                            segmentation_unet_width=4),
         # Weimann's size by measurement: seconds per pretraining step of 16 records, fp32 on 2 cores, median of 12
         # interleaved rounds: Kim mb (32 wide, 2 blocks) 0.81; Weimann 48/3 0.80, 64/2 0.72, 32/2 0.58, 48/2 0.55
         # (a second round: Kim mb 0.71, Weimann 32/2 0.49, 32/1 0.30). Same epochs and batch as Kim mb, so 48 wide

@@ -53,6 +53,9 @@ class TableResult:
     name: str
     rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
     scores: dict[tuple, TestScores] = field(default_factory=dict)
+    # Per-record counts (method, protocol, input, record_id, counts) where the metric pools records
+    # (segmentation); its claims resample these.
+    record_stats: pd.DataFrame | None = None
 
     def score_of(self, **key: str) -> TestScores:
         """The kept scores of the one row key matching ``key`` (fields of :data:`ROW_KEY`)."""

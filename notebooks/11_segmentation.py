@@ -1,0 +1,39 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11 · Table 10 · Segmentation
+# P, QRS and T delineated per sample on LUDB from ECG-JEPA tokens (linear head on the frozen encoder, and
+# fine-tuned), against its cardiologists, beside a 1-D U-Net from scratch and neurokit2's delineator.
+
+# %% tags=["parameters"]
+profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
+output_dir: str = ""  # default: results/<profile>
+seed: int = 0  # pretraining seed; probe seeds are offset from it
+encoders: str = ""  # weights files standing in for the rb / mb rows (README, Encoders from anywhere)
+overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
+
+# %%
+from IPython.display import Image, Markdown, display
+
+from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.study import Study
+
+study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
+
+# %%
+result = publish(study, "table10_segmentation")
+display(Markdown(show(result)))
+
+# %%
+display(Image(filename=str(study.figures_dir / "table10_segmentation_overlay.png")))
+
+# %%
+display(Markdown(findings(study, result)))

@@ -1,0 +1,93 @@
+"""Token-to-sample heads, the U-Net baseline and a tiny end-to-end segmentation run on the shipped LUDB sample."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from ecgjepa_core.data.ludb_segmentation import load_segmentation_set, pipeline_check_split
+from ecgjepa_core.evaluation.baselines import random_encoder
+from ecgjepa_core.evaluation.delineation import METRICS
+from ecgjepa_core.evaluation.segmentation import (PROTOCOLS, NEUROKIT, UNET, SegmentationConfig, TokenHead,
+                                                  TokenLayout, fit_and_score, kim_adapter, segmentation_table,
+                                                  weimann_adapter)
+from ecgjepa_core.evaluation.unet1d import UNet1d
+from ecgjepa_core.models.weimann import WeimannEncoder
+from ecgjepa_core.models.weimann_config import WeimannConfig
+from ecgjepa_core.paths import SAMPLE_DIR
+from ecgjepa_core.report.segmentation_figure import plot_segmentation_overlay
+from ecgjepa_core.study.profiles import smoke
+
+LUDB = SAMPLE_DIR / "ludb"
+TINY = SegmentationConfig(epochs_frozen=2, epochs_finetune=1, epochs_unet=1, unet_width=4, bootstrap=20)
+
+
+@pytest.mark.parametrize("layout", [TokenLayout(n_leads=2, n_samples=6, samples_per_token=3, leads_per_token=1),
+                                    TokenLayout(n_leads=3, n_samples=6, samples_per_token=2, leads_per_token=3)])
+def test_head_puts_each_token_output_on_its_leads_and_samples(layout):
+    C = 4
+    width = layout.samples_per_token * layout.leads_per_token * C
+    head = TokenHead(width, layout, C)
+    with torch.no_grad():  # identity head: logits are the token's own features
+        head.proj.weight.copy_(torch.eye(width))
+        head.proj.bias.zero_()
+    tokens = torch.arange(layout.n_tokens * width, dtype=torch.float32).view(1, layout.n_tokens, width)
+    logits = head(tokens)
+    assert logits.shape == (1, layout.n_leads, layout.n_samples, C)
+    s, l = layout.samples_per_token, layout.leads_per_token
+    for lead in range(layout.n_leads):
+        for t in range(layout.n_samples):
+            token = (lead // l) * layout.time_tokens + t // s
+            feature = ((t % s) * l + lead % l) * C
+            assert torch.equal(logits[0, lead, t], tokens[0, token, feature:feature + C])
+
+
+def test_unet_shape_and_odd_length():
+    net = UNet1d(n_leads=3, width=4, depth=3).eval()
+    x = torch.randn(2, 3, 250)  # not a multiple of 2^3
+    assert net(x).shape == (2, 3, 250, 4)
+
+
+def test_kim_segmentation_end_to_end_on_the_sample(tmp_path):
+    profile = smoke()
+    encoders = {name: kim_adapter(random_encoder(profile.model, seed), profile.ludb.recipe)
+                for seed, name in enumerate(("random init", "other init"))}
+    split = pipeline_check_split(["1", "2", "7"])
+    res = segmentation_table(encoders, LUDB, TINY, split=split, random_init="random init")
+    methods = {(m, p) for m, p in zip(res.table["method"], res.table["protocol"])}
+    assert methods == {(n, p) for n in encoders for p in PROTOCOLS} | {(UNET, "from scratch"),
+                                                                     (NEUROKIT, "no training")}
+    assert len(res.table) == len(methods) * len(METRICS) and (res.table["n_records"] == 1).all()
+    miou = res.table[res.table["metric"] == "miou_waves"]["value"]
+    assert np.isfinite(miou).all() and ((miou >= 0) & (miou <= 1)).all()
+    assert set(res.record_scores["record_id"]) == {"7"}
+    assert set(res.claims["claim"]) == {"fine-tuned beats frozen", "pretraining beats random init"}
+    assert len(res.claims) == 2 + 2  # fine-tuned vs frozen per encoder; other vs random per protocol
+    fig = res.figure
+    assert fig["record_id"] == "7" and fig["ecg"].shape == fig["truth"].shape == (8, 2500)
+    path = tmp_path / "segmentation.png"
+    plot_segmentation_overlay(path, fig["ecg"], fig["truth"], fig["pred"], fig["leads"], fig["fs"])
+    assert path.stat().st_size > 10_000
+    # The caller's encoder is not changed by fine-tuning.
+    before = {k: v.clone() for k, v in encoders["other init"].state_dict().items()}
+    again = fit_and_score("other init", "fine-tuned", load_segmentation_set(
+        LUDB, replace(profile.ludb.recipe, dtype="float32"), encoders["other init"].lead_names), split, TINY,
+        encoders["other init"])
+    assert all(torch.equal(before[k], v) for k, v in encoders["other init"].state_dict().items())
+    # Same seed, same numbers.
+    first = res.record_scores.query("method == 'other init' and protocol == 'fine-tuned'")
+    assert np.array_equal(again.stats.to_numpy(), first[again.stats.columns].to_numpy())
+
+
+def test_weimann_tokens_plug_in():
+    cfg = WeimannConfig(dim=16, depth=1, num_heads=2, pred_dim=8, pred_depth=1, pred_num_heads=2)
+    encoder = WeimannEncoder(cfg).eval()
+    recipe = replace(smoke().ludb.recipe, n_samples=5000, dtype="float32")  # 12 leads at 500 Hz
+    adapter = weimann_adapter(encoder, recipe)
+    data = load_segmentation_set(LUDB, recipe, adapter.lead_names)
+    run = fit_and_score("weimann", "frozen", data, pipeline_check_split(data.record_ids), TINY, adapter)
+    assert run.pred.shape == (1, 12, 5000) and run.input == "12 leads @ 500 Hz"
+    assert "25 samples x 12 leads" in run.protocol_info["head"]
