@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ecgjepa_core.data.cache_folder import process_running
 from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.models.ecgjepa import ECGJEPA, Encoder
 from ecgjepa_core.models.weimann import WeimannEncoder, WeimannJEPA
@@ -197,23 +198,13 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     removed = []
     for tmp in Path(folder).glob(".*.tmp"):
         match = _TEMPORARY.match(tmp.name)
-        if match and tmp.is_file() and not _running(int(match["pid"])):
+        if match and tmp.is_file() and not process_running(int(match["pid"])):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
 
 
 _TEMPORARY = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.tmp$")
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def save_checkpoint(path: str | Path, model: Encoder | ECGJEPA, extra: dict[str, Any] | None = None) -> Path:

@@ -125,7 +125,8 @@ def swap_in(built: Path, out_dir: Path) -> None:
         _delete_build_files(old)
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (leftovers of a running process are not ours to remove)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -142,7 +143,7 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
         return removed
     for folder in out_dir.parent.iterdir():
         match = _LEFTOVER.match(folder.name)
-        if not match or match["name"] != out_dir.name or not folder.is_dir() or _running(int(match["pid"])):
+        if not match or match["name"] != out_dir.name or not folder.is_dir() or process_running(int(match["pid"])):
             continue
         if foreign := _foreign_entries(folder):
             log.warning("%s: leftover of a stopped build kept, it holds files no build wrote: %s", folder, foreign)

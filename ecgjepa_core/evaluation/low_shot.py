@@ -69,12 +69,17 @@ def low_shot_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
     trials = [linear_probe(np.asarray(train_x)[idx], train_y[idx], test_x, test_y, task, recipe, seed=seed + k,
                            n_classes=n_classes, n_boot=n_boot, split=split, encoder_desc=encoder_desc)
               for k, idx in enumerate(draws)]
-    names = list(trials[0].metrics)
-    values = {m: np.array([t.metrics[m] for t in trials]) for m in names}
-    protocol = {**trials[0].protocol, "protocol": "low-shot linear probe", "fraction": fraction,
-                "n_train": len(draws[0]), "n_train_full": len(train_y), "draws": n_draws,
-                "draw_rule": f"numpy RandomState({seed}).choice without replacement, {n_draws} consecutive draws",
-                "probe_seeds": f"{seed}…{seed + n_draws - 1}", "aggregate": "mean ± population sd over draws"}
+    return over_draws(trials, draws, task, train_y, n_classes, fraction, seed, "low-shot linear probe", "probe_seeds")
+
+
+def over_draws(trials: list, draws: list[np.ndarray], task: Task, train_y: np.ndarray, n_classes: int,
+               fraction: float, seed: int, name: str, seeds_key: str) -> LowShotResult:
+    """The trials of one low-shot fraction (one per draw of training rows) as mean ± population sd over draws."""
+    values = {m: np.array([t.metrics[m] for t in trials]) for m in trials[0].metrics}
+    protocol = {**trials[0].protocol, "protocol": name, "fraction": fraction,
+                "n_train": len(draws[0]), "n_train_full": len(train_y), "draws": len(draws),
+                "draw_rule": f"numpy RandomState({seed}).choice without replacement, {len(draws)} consecutive draws",
+                seeds_key: f"{seed}…{seed + len(draws) - 1}", "aggregate": "mean ± population sd over draws"}
     protocol.pop("seed", None)
     return LowShotResult(fraction=fraction, n_per_draw=len(draws[0]), trials=trials,
                          mean={m: float(v.mean()) for m, v in values.items()},

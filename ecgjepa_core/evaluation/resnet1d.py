@@ -21,7 +21,7 @@ import scipy.signal
 import torch
 from torch import nn
 
-from ecgjepa_core.evaluation.low_shot import LowShotResult, absent_classes, low_shot_draws
+from ecgjepa_core.evaluation.low_shot import LowShotResult, low_shot_draws, over_draws
 from ecgjepa_core.evaluation.scoring import (ClassificationResult, EpochEval, Task, build_result, check_task,
                                           evaluate_scores, loss_fn, n_outputs, scores_from_logits)
 
@@ -217,13 +217,5 @@ def low_shot_resnet1d(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarr
     trials = [train_resnet1d(np.asarray(x_train)[idx], y_train[idx], None, None, x_test, y_test, task, recipe,
                              seed=seed + k, n_classes=n_classes, n_boot=n_boot, split=split, curve=curve)
               for k, idx in enumerate(draws)]
-    values = {m: np.array([t.metrics[m] for t in trials]) for m in trials[0].metrics}
-    protocol = {**trials[0].protocol, "protocol": "low-shot 1-D ResNet from scratch", "fraction": fraction,
-                "n_train": len(draws[0]), "n_train_full": len(y_train), "draws": n_draws,
-                "draw_rule": f"numpy RandomState({seed}).choice without replacement, {n_draws} consecutive draws",
-                "train_seeds": f"{seed}…{seed + n_draws - 1}", "aggregate": "mean ± population sd over draws"}
-    protocol.pop("seed", None)
-    return LowShotResult(fraction=fraction, n_per_draw=len(draws[0]), trials=trials,
-                         mean={m: float(v.mean()) for m, v in values.items()},
-                         sd={m: float(v.std()) for m, v in values.items()},
-                         absent=[absent_classes(task, y_train[idx], n_classes) for idx in draws], protocol=protocol)
+    return over_draws(trials, draws, task, y_train, n_classes, fraction, seed, "low-shot 1-D ResNet from scratch",
+                      "train_seeds")

@@ -333,17 +333,21 @@ def _ratio_text(kind: str, x: float) -> str:
     return text if kind == "random" or len(text.split(".")[1]) >= 2 else f"{x:.2f}"
 
 
+def _probe_own_run(b: TableBuilder, variant: Variant, ablation: str) -> None:
+    """Linear-probe rows (PTB-XL multi-label) of one of this study's pretraining runs, an ablation setting."""
+    study = b.study
+    feats = study.features(variant.key, study.encoder(variant, pretrained_here=True), study.ptbxl)
+    probe_rows(b, variant.method, study.encoder_label(variant, pretrained_here=True), feats, study.ptbxl, ML,
+               ablation=ablation, paper={"setting": ablation})
+
+
 def table7_masking(study: Study) -> TableResult:
     """Masking strategy and ratio, PTB-XL multi-label linear (P-B Table 7)."""
     b = TableBuilder(study, "table7_masking", "masking")
     for kind, scale in study.profile.evaluation.mask_ratios:
         variant = masking_variant(kind, scale)
         freq = 1 if kind == "random" else variant.mask.n_blocks
-        setting = f"ratio=({_ratio_text(kind, scale[0])}, {_ratio_text(kind, scale[1])}), freq={freq}"
-        enc = study.encoder(variant, pretrained_here=True)
-        feats = study.features(variant.key, enc, study.ptbxl)
-        probe_rows(b, variant.method, study.encoder_label(variant, pretrained_here=True), feats, study.ptbxl, ML,
-                   ablation=setting, paper={"setting": setting})
+        _probe_own_run(b, variant, f"ratio=({_ratio_text(kind, scale[0])}, {_ratio_text(kind, scale[1])}), freq={freq}")
     return b.result()
 
 
@@ -351,9 +355,5 @@ def table8_leads(study: Study) -> TableResult:
     """8-lead vs 12-lead ECG-JEPA_rb, PTB-XL multi-label linear (P-B Table 8)."""
     b = TableBuilder(study, "table8_leads", "leads_8_vs_12")
     for variant in (RB, RB_12_LEADS):
-        name = f"{variant.n_leads} leads"
-        enc = study.encoder(variant, pretrained_here=True)
-        feats = study.features(variant.key, enc, study.ptbxl)
-        probe_rows(b, variant.method, study.encoder_label(variant, pretrained_here=True), feats, study.ptbxl, ML,
-                   ablation=name, paper={"setting": name})
+        _probe_own_run(b, variant, f"{variant.n_leads} leads")
     return b.result()
