@@ -54,8 +54,8 @@ def test_pairing_resolves_a_difference_the_separate_intervals_cannot(tmp_path):
     assert auc.ci_low[0] < auc.ci_high[1]  # the rows' own intervals overlap ...
     text = claims.claims_section(tmp_path, n_boot=500)
     line = next(x for x in text.splitlines() if x.startswith("- **Pretraining beats random initialisation (rb, linear)"))
-    assert ": holds." in line and "Paired difference (of the seed means) on 400 test records: +" in line  # ... pairing does not
-    assert "At full scale:" in line
+    assert ": holds." in line and "Paired difference on 400 test records: +" in line  # ... pairing does not
+    assert "\n  - At full scale:" in text
 
 
 @pytest.mark.parametrize("swap,expected", [(False, "holds"), (True, "contradicted")])
@@ -133,4 +133,4 @@ def test_too_few_test_records_give_no_verdict():
 
     row = pd.Series(dict(method="m", metric="AUC"))
     few = claims.Comparison(row, row, BootstrapCI(0.2, 0.1, 0.3, 0.95, 100, 100), claims.MIN_RECORDS - 1)
-    assert claims.verdict(claims.CLAIMS[0], few).startswith("no verdict (9 test records")
+    assert claims.verdict(claims.CLAIMS[0], few).startswith("no verdict (9 < 10 test records)")

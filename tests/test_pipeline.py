@@ -64,7 +64,7 @@ def test_smoke_profile_end_to_end(smoke_run):
             "embedding_mb_ptbxl.png", "table1_linear_ours_vs_paper.png"} <= figures
     report = (results / "REPORT.md").read_text()
     assert report.index("## Headline") < report.index("## Table 1") < report.index("## Deviations from the paper")
-    assert report.count("Paired difference (of the seed means)") == len(CLAIMS) and "Notebooks 00–" in report
+    assert report.count("Paired difference on ") == len(CLAIMS) and "Notebooks 00–" in report
     assert len(report.encode()) < 20_000, f"REPORT.md is {len(report.encode())} bytes"
     assert len(pd.read_csv(results / "pretraining_runs.csv")) == len(pretrained_variants(Study("smoke", progress=False)))
     identities = provenance.read_identities(results, list(TABLE_ORDER))

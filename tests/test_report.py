@@ -72,7 +72,7 @@ def test_format_cell():
 def test_paper_gap_never_mixes_metrics():
     df = to_frame("linear", [_row(), _row(metric="F1", ours=0.5)])
     text = paper_gap(df)
-    assert "AUC: -0.112 on average over 1 cells" in text and "F1:" in text
+    assert "AUC -0.112 (mean of 1;" in text and "F1 " in text
 
 
 def test_written_table_and_report(tmp_path):
@@ -81,7 +81,7 @@ def test_written_table_and_report(tmp_path):
     csv, md = write_table(df, tmp_path, "table1_linear", "Table 1", "Linear probe; toy scale.", IDENT)
     assert pd.read_csv(csv).loc[0, "paper"] == 0.805
     text = md.read_text()
-    assert "0.700 [0.600, 0.800] · paper 0.805" in text and "Linear probe; toy scale." in text
+    assert "0.700 [0.600, 0.800] · 0.805" in text and "Linear probe; toy scale." in text
     assert "Computed at commit aaaaaaaaaaaa, profile `smoke`, seed 0" in text
     report = write_report(tmp_path, "smoke", ["table1_linear", "table9_missing"], ["subset of PTB-XL"],
                           headline="| claim | verdict |")

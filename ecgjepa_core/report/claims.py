@@ -162,7 +162,7 @@ MIN_RECORDS = 10  # below this a bootstrap over test records cannot stand for th
 def verdict(claim: Claim, c: Comparison, margin: float = EQUIVALENCE_MARGIN) -> str:
     """holds / contradicted / inconclusive, from the paired interval (see the module's docstring)."""
     if c.n_records < MIN_RECORDS:
-        return f"no verdict ({c.n_records} test records, fewer than {MIN_RECORDS})"
+        return f"no verdict ({c.n_records} < {MIN_RECORDS} test records)"
     low, high = c.difference.low, c.difference.high
     if claim.a_should_win:
         return "holds" if low > 0 else "contradicted" if high < 0 else "inconclusive"
@@ -304,9 +304,8 @@ def describe(j: Judgement) -> str:
     half = (d.high - d.low) / 2
     flags = sorted({str(r["flags"]) for r in (c.a, c.b) if r["flags"]})
     text = (f"- **{claim.text}**: {j.verdict}. {name_a} {_side(c.a)} vs {name_b} {_side(c.b)} "
-            f"({', '.join(str(v) for v in claim.where.values())}). Paired difference (of the seed means) on "
-            f"{c.n_records} test records: {d.point:+.3f} [95 % CI {d.low:+.3f}, {d.high:+.3f}] "
-            f"({d.n_valid} of {d.n_boot} resamples defined).")
+            f"({', '.join(str(v) for v in claim.where.values())}). Paired difference on {c.n_records} test records: "
+            f"{d.point:+.3f} [95 % CI {d.low:+.3f}, {d.high:+.3f}].")
     if flags:
         text += f" Both rows are scored on the same records, but {'; '.join(flags)}: no comparison with the paper."
     elif not (math.isnan(c.a.paper) or math.isnan(c.b.paper)):
@@ -314,7 +313,7 @@ def describe(j: Judgement) -> str:
         reach = "below" if abs(paper_diff) < half else "within"
         text += (f" Paper: {c.a.paper:.3f} vs {c.b.paper:.3f} ({paper_diff:+.3f}), {reach} the resolution of this "
                  f"run (interval half-width {half:.3f}).")
-    return text + f" At full scale: {claim.at_full_scale}"
+    return text + f"\n  - At full scale: {claim.at_full_scale}"
 
 
 def judge_all(results_dir: Path | str, n_boot: int, seed: int = 0, tables: tuple[str, ...] | None = None
@@ -330,12 +329,12 @@ def judge_all(results_dir: Path | str, n_boot: int, seed: int = 0, tables: tuple
 
 
 def method_text(n_boot: int, seed: int) -> str:
-    return (f"Each claim compares two rows of one table on the same test records. Verdicts come from a paired "
-            f"bootstrap ({n_boot} resamples, seed {seed}) of the difference of the two rows' seed-mean metric: "
-            "*holds* when its 95 % interval lies above 0 in the claimed direction, *contradicted* when it lies on "
-            f"the other side, *inconclusive* otherwise; \"no difference\" holds only inside ±{EQUIVALENCE_MARGIN:g} "
-            f"AUC. The {len(CLAIMS)} comparisons are not corrected for multiplicity. Intervals cover test-set "
-            "sampling and probe seeds, not pretraining seeds (one pretraining run per row).")
+    return (f"Verdicts: a paired bootstrap ({n_boot} resamples, seed {seed}) over the same test records of the "
+            "difference of the two rows' seed-mean metric; *holds* / *contradicted* when its 95 % interval lies on "
+            "the claimed / the other side of 0, *inconclusive* otherwise; \"no difference\" holds only inside "
+            f"±{EQUIVALENCE_MARGIN:g} AUC; no verdict from fewer than {MIN_RECORDS} test records. {len(CLAIMS)} "
+            "comparisons, not corrected for multiplicity; intervals cover test records and probe seeds, not "
+            "pretraining seeds (one pretraining run per row).")
 
 
 def claims_section(results_dir: Path | str, n_boot: int, seed: int = 0, tables: tuple[str, ...] | None = None) -> str:
@@ -352,7 +351,7 @@ def headline(judgements: list[Judgement]) -> pd.DataFrame:
                 "verdict": j.verdict if c is not None else f"{j.verdict}: {j.reason}"}
         if c is not None:
             if c.a["flags"] or c.b["flags"]:
-                line["paper"] = "(not comparable: ⚑)"
+                line["paper"] = "⚑"
             elif not (math.isnan(c.a.paper) or math.isnan(c.b.paper)):
                 line["paper"] = f"{c.a.paper:.3f} vs {c.b.paper:.3f}"
             d = c.difference

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 FLAG_MARK = "⚑"
+CELL_LEGEND = "Cells: ours [95 % CI] · the paper's value."
+PROVENANCE_MARK = "Provenance:"  # a table file's own line; REPORT.md states the provenance once, at its top
 
 
 def _fmt(x: float, digits: int) -> str:
@@ -35,6 +38,17 @@ def format_cell(ours: float, sd: float = math.nan, low: float = math.nan, high: 
     return text
 
 
+def pipe_table(df: pd.DataFrame) -> str:
+    """``df`` as a Markdown pipe table without alignment padding (renders the same, reads a third shorter)."""
+    if df.empty:
+        return "(none)"
+    def cell(x) -> str:
+        return "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x).replace("|", "\\|")
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def _nan(x) -> float:
     try:
         return float(x)
@@ -42,14 +56,17 @@ def _nan(x) -> float:
         return math.nan
 
 
-def compact(rows: pd.DataFrame, metrics: Iterable[str] | None = None) -> pd.DataFrame:
+def compact(rows: pd.DataFrame, metrics: Iterable[str] | None = None,
+            ablations: Iterable[str] | None = None) -> pd.DataFrame:
     """The rows a reader compares with the paper: each dataset's first split, the profile's probe recipe,
-    and only ``metrics`` where given."""
+    and only ``metrics`` / ``ablations`` where given."""
     if rows.empty:
         return rows
     keep = ~rows["protocol"].astype(str).str.contains("raw features")
     if metrics is not None:
         keep &= rows["metric"].isin(list(metrics))
+    if ablations is not None:
+        keep &= rows["ablation"].isin(list(ablations))
     first_split = rows.groupby("dataset", sort=False)["split"].transform("first")
     return rows[keep & (rows["split"] == first_split)].reset_index(drop=True)
 
@@ -59,10 +76,11 @@ def short_encoder(label: str) -> str:
     return str(label).split(" (encoder")[0].split(" (trained")[0]
 
 
-def compact_view(rows: pd.DataFrame, metrics: Iterable[str] | None = None, digits: int = 3) -> pd.DataFrame:
+def compact_view(rows: pd.DataFrame, metrics: Iterable[str] | None = None, ablations: Iterable[str] | None = None,
+                 digits: int = 3) -> pd.DataFrame:
     """One line per (method, encoder, dataset, task, protocol, ablation); one column per metric:
-    ours (± sd) [CI] · paper. A key column that holds one value throughout is left out (the caption says it)."""
-    shown = compact(rows, metrics)
+    ``ours [95 % CI] · paper``. A key column that holds one value throughout is left out."""
+    shown = compact(rows, metrics, ablations)
     if shown.empty:
         return pd.DataFrame()
     keys = ["method", "encoder", "dataset", "task", "protocol", "ablation"]
@@ -70,32 +88,31 @@ def compact_view(rows: pd.DataFrame, metrics: Iterable[str] | None = None, digit
     for key, group in shown.groupby(keys, sort=False):
         line = dict(zip(keys, key))
         line["encoder"] = short_encoder(line["encoder"])
-        for r in group.itertuples():
-            cell = format_cell(_nan(r.ours), _nan(r.sd), _nan(r.ci_low), _nan(r.ci_high), digits)
+        for r in group.itertuples():  # the sd over seeds stays in the CSV: the interval is the mean's
+            cell = format_cell(_nan(r.ours), math.nan, _nan(r.ci_low), _nan(r.ci_high), digits)
             if not math.isnan(_nan(r.paper)):
-                cell += f" · paper {_fmt(_nan(r.paper), digits)}"
+                cell += f" · {_fmt(_nan(r.paper), digits)}"
             if isinstance(r.flags, str) and r.flags:
                 cell += f" {FLAG_MARK}"
             line[r.metric] = cell
         lines.append(line)
     view = pd.DataFrame(lines).fillna("")
-    constant = [k for k in ("protocol", "ablation") if view[k].nunique() <= 1]
+    constant = [k for k in ("dataset", "task", "protocol", "ablation") if view[k].nunique() <= 1]
     if not view["encoder"].str.startswith("checkpoint").any():  # all pretrained here: the method says it
         constant.append("encoder")
     view = view.drop(columns=constant)
     return view.loc[:, [c for c in view.columns if view[c].astype(str).str.len().gt(0).any()]]
 
 
-def _flag_notes(rows: pd.DataFrame, metrics: Iterable[str] | None = None) -> list[str]:
-    shown = compact(rows, metrics)
+def _flag_notes(rows: pd.DataFrame, metrics: Iterable[str] | None = None,
+                ablations: Iterable[str] | None = None) -> list[str]:
+    shown = compact(rows, metrics, ablations)
     if shown.empty:
         return []
     flagged = shown[shown["flags"].astype(str).str.len() > 0]
     notes = []
-    for (dataset, task, flags), group in flagged.groupby(["dataset", "task", "flags"], sort=False):
-        methods = ", ".join(dict.fromkeys(f"{m} {a}".strip() for m, a in zip(group["method"], group["ablation"])))
-        measured = ", ".join(dict.fromkeys(group["metric"]))
-        notes.append(f"{FLAG_MARK} {dataset} {task} ({measured}) of {methods}: {flags}; not compared with the paper.")
+    for (dataset, task, flags), _ in flagged.groupby(["dataset", "task", "flags"], sort=False):
+        notes.append(f"{FLAG_MARK} {dataset} {task}: {flags}; these cells are not compared with the paper.")
     return notes
 
 
@@ -104,9 +121,8 @@ def paper_gap(rows: pd.DataFrame) -> str:
     d = compact(rows).dropna(subset=["difference"]) if len(rows) else rows
     if d.empty:
         return "No unflagged row of this table has a published counterpart."
-    parts = [f"{metric}: {g['difference'].mean():+.3f} on average over {len(g)} cells "
-             f"({g['difference'].min():+.3f} to {g['difference'].max():+.3f})"
-             for metric, g in d.groupby("metric", sort=False)]
+    parts = [f"{metric} {g['difference'].mean():+.3f} (mean of {len(g)}; {g['difference'].min():+.3f} to "
+             f"{g['difference'].max():+.3f})" for metric, g in d.groupby("metric", sort=False)]
     return "Ours − paper, by metric: " + "; ".join(parts) + "."
 
 
@@ -116,28 +132,30 @@ def provenance_line(ident: dict) -> str:
                          for k, v in (ident.get("encoders") or {}).items())
     overrides = json.dumps(ident.get("overrides") or {}, sort_keys=True)
     return (f"Computed at commit {commit}, profile `{ident.get('profile')}`, seed {ident.get('seed')}, overrides "
-            f"{overrides}, encoder files: {encoders or 'none (this study pretrains its own)'}.")
+            f"{overrides}, encoder files: {encoders or 'none'}.")
 
 
 def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: str, caption: str, ident: dict,
-                note: str = "", metrics: Iterable[str] | None = None) -> tuple[Path, Path]:
+                note: str = "", metrics: Iterable[str] | None = None,
+                ablations: Iterable[str] | None = None) -> tuple[Path, Path]:
     """``<name>.csv`` (every row) and ``<name>.md`` (title, caption, provenance, compact table, flags)."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     rows.to_csv(csv_path, index=False)
-    view = compact_view(rows, metrics)
-    body = view.to_markdown(index=False) if len(view) else "(no rows)"
-    parts = [f"## {title}", "", caption, "", f"*{provenance_line(ident)}* Every row, every split: `{name}.csv`.", ""]
+    view = compact_view(rows, metrics, ablations)
+    body = (CELL_LEGEND + "\n\n" + pipe_table(view)) if len(view) else "(no rows)"
+    parts = [f"## {title}", "", caption, "", f"{PROVENANCE_MARK} {provenance_line(ident)} Every row, every split: "
+             f"`{name}.csv`.", ""]
     if note:
         parts += [f"**{note}**", ""]
-    parts += [body, ""] + [f"- {n}" for n in _flag_notes(rows, metrics)]
+    parts += [body, ""] + [f"- {n}" for n in _flag_notes(rows, metrics, ablations)]
     md_path.write_text("\n".join(parts) + "\n")
     return csv_path, md_path
 
 
 # Columns of the plain tables kept in the CSV only: identifiers a reader does not compare by eye.
-DETAIL_COLUMNS = ("recipe_fingerprint", "source_fingerprint", "model", "mask", "run", "cropa", "leads")
+DETAIL_COLUMNS = ("recipe_fingerprint", "source_fingerprint", "model", "mask", "run", "cropa", "leads", "method")
 
 
 def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, title: str,
@@ -149,7 +167,7 @@ def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, titl
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     df.to_csv(csv_path, index=False)
     shown = df.drop(columns=[c for c in DETAIL_COLUMNS if c in df.columns])
-    body = shown.to_markdown(index=False) if len(shown.columns) else "(none)"
+    body = pipe_table(shown) if len(shown.columns) else "(none)"
     md_path.write_text("\n".join([f"## {title}", ""] + [f"- {n}" for n in notes] + ["", body, ""]))
     return csv_path, md_path
 
@@ -162,8 +180,13 @@ def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
     """What ran and how long it took: the pretraining runs (``pretraining_runs.csv``) and the notebooks
     recorded in the manifest."""
     results_dir = Path(results_dir)
-    text = (f"Profile `{profile_name}`, seed {seed}. The paper's value stands beside each of ours; `manifest.json` "
-            "lists the commit, package versions, parameters, data fingerprints, wall times and hardware.")
+    text = f"Profile `{profile_name}`, seed {seed}; `manifest.json` records how this run was made."
+    data = results_dir / "data.csv"
+    if data.exists():
+        table = pd.read_csv(data)
+        pre = table[table["role"] == "pretraining"]
+        text += (f" Data (`data.md`): {int(pre['used_for_pretraining'].sum()):,} ECGs from {len(pre)} sources enter "
+                 f"pretraining; {int(table['skipped'].sum())} records were skipped, each counted with its reason.")
     runs = results_dir / "pretraining_runs.csv"
     if runs.exists():
         table = pd.read_csv(runs)
@@ -184,6 +207,11 @@ def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
     return text
 
 
+# Lines of a table file that REPORT.md states once at its top, or leaves to the table file.
+_TABLE_FILE_ONLY = (PROVENANCE_MARK, "Profile `", "- Profile `", "- **", "  - ", f"- {FLAG_MARK}", CELL_LEGEND,
+                    "Ours − paper")
+
+
 def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[str], deviations: Iterable[str],
                  headline: str, preamble_text: str = "", provenance_notes: Iterable[str] = (),
                  claims_text: str = "", figures_order: Iterable[str] = ()) -> Path:
@@ -197,14 +225,18 @@ def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[st
         parts += [f"- {n}" for n in notes] + [""]
     if preamble_text:
         parts += [preamble_text, ""]
+    # Each table's provenance, profile note, cell legend and the meaning of ⚑ are stated once, at the top, and
+    # its claims in the headline table; the table files and notebooks give claims, flags and gaps in full.
     for name in tables:
         md = results_dir / f"{name}.md"
-        parts += [md.read_text() if md.exists() else f"## {name}\n\n(not produced in this run)\n", ""]
+        text = md.read_text() if md.exists() else f"## {name}\n\n(not produced in this run)\n"
+        parts += ["\n".join(line for line in text.splitlines()
+                            if not line.startswith(_TABLE_FILE_ONLY)), ""]
     fig_dir = results_dir / "figures"
     shown = [p for stem in figures_order for p in sorted(fig_dir.glob(f"{stem}*.png"))] if fig_dir.is_dir() else []
     if shown:
         parts += ["## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in dict.fromkeys(shown)] + [""]
     parts += ["## Deviations from the paper", ""] + [f"- {d}" for d in deviations] + [""]
     path = results_dir / "REPORT.md"
-    path.write_text("\n".join(parts))
+    path.write_text(re.sub(r"\n{3,}", "\n\n", "\n".join(parts)))
     return path

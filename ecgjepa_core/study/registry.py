@@ -34,6 +34,7 @@ class TableSpec:
     variants: Callable[[Study], list[Variant]]  # pretraining runs of this study it reads
     ablation_of_our_pretraining: bool = False   # compares our own pretraining runs: given files do not enter
     compact_metrics: tuple[str, ...] | None = None  # the metrics of the compact table (None: all; the CSV has all)
+    compact_ablations: tuple[str, ...] | None = None  # likewise, the ablation settings it shows
 
 
 def _main(study: Study) -> list[Variant]:
@@ -62,10 +63,11 @@ _PROBE = ("Frozen mean-pooled representations, linear head ({recipe} recipe); me
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("table1_linear", "Table 1 · Linear evaluation", "02_table1_linear", "linear", _PROBE,
-              tables.table1_linear, _table1_variants),
+              tables.table1_linear, _table1_variants, compact_metrics=("AUC", "AUC (one-vs-one)", "F1")),
     TableSpec("table2_finetune", "Table 2 · Fine-tuning (multi-class)", "03_table2_finetune", "finetune",
               "Encoder and linear head trained end to end with the authors' code recipe (0.67-40 Hz filters, "
-              "RandAugment); one seed; 95 % CI over test records.", tables.table2_finetune, _main),
+              "RandAugment); one seed; 95 % CI over test records.", tables.table2_finetune, _main,
+              compact_metrics=("AUC (one-vs-rest)", "F1")),
     TableSpec("table3_low_shot", "Table 3 · Low-shot linear evaluation", "04_table3_low_shot", "low_shot",
               "Linear probes trained on 1 % and 10 % of the training labels; mean ± sd over draws of the subset.",
               tables.table3_low_shot, _main),
@@ -77,28 +79,24 @@ TABLES: tuple[TableSpec, ...] = (
               lambda s: tables.table5_ecg_features(s, s.ecg_feature_labels(), s.ludb_validation()), _main),
     TableSpec("table6_cropa", "Table 6 · CroPA ablation", "07_table6_cropa", "cropa_ablation",
               _PROBE + " Fine-tuned rows: one seed.", tables.table6_cropa, _cropa_variants,
-              ablation_of_our_pretraining=True),
+              ablation_of_our_pretraining=True, compact_metrics=("AUC (one-vs-one)",)),
     TableSpec("table7_masking", "Table 7 · Masking strategy and ratio", "08_table7_masking", "masking", _PROBE,
               tables.table7_masking, _masking_variants, ablation_of_our_pretraining=True),
     TableSpec("table8_leads", "Table 8 · Eight vs twelve leads", "09_table8_leads", "leads_8_vs_12", _PROBE,
               tables.table8_leads, lambda s: [RB, RB_12_LEADS], ablation_of_our_pretraining=True),
     TableSpec(kim_vs_weimann.NAME, "Table 9 · Kim vs Weimann at equal compute", "10_kim_vs_weimann",
               kim_vs_weimann.PAPER_TABLE,
-              "Kim's ECG-JEPA (mb, rb) and Weimann & Conrad's, pretrained on the same corpus for the same epochs "
-              "and batch at sizes of equal step cost (or given files), and a random init of each; frozen "
-              "mean-pool linear probe ({recipe} recipe) and frozen attentive probe on PTB-XL folds 1-8 / 9 / 10; "
-              "mean ± sd over {seeds} probe seeds; 95 % CI over test records of that mean. Not a table of "
-              "either paper: Kim's Table 1 and Weimann & Conrad's attentive-probe results stand beside the "
-              "rows they match.", kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants),
+              "Kim's ECG-JEPA (mb, rb) and Weimann & Conrad's at equal pretraining compute (or given files), and a "
+              "random init of each, read by a frozen mean-pool linear probe ({recipe} recipe) and a frozen attentive "
+              "probe on PTB-XL folds 1-8 / 9 / 10; mean over {seeds} probe seeds, 95 % CI over test records. "
+              "Not a table of either paper.", kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants,
+              compact_metrics=("AUC", "AUC (one-vs-rest)"), compact_ablations=("superdiagnostic", "ST-MEM")),
     TableSpec("table10_segmentation", "Table 10 · P, QRS and T segmentation (LUDB)", "11_segmentation",
               "segmentation",
-              "Per-sample P / QRS / T / none labels on LUDB against its cardiologists, from encoder tokens with a "
-              "linear token-to-sample head (encoder frozen, or fine-tuned with the head), beside a 1-D U-Net trained "
-              "from scratch and neurokit2's delineator; epochs chosen on the validation records; scored on each "
-              "lead's annotated span; 95 % CI over test records; one seed. Kim's v5 numbers are reported, "
-              "unverified.", segmentation_table.table10_segmentation, _main,
-              compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "QRS onset Se", "QRS onset error (ms)",
-                               "P onset Se", "T offset Se")),
+              "Per-sample P / QRS / T labels on LUDB against its cardiologists: linear token-to-sample head on the "
+              "frozen or fine-tuned encoder, a 1-D U-Net from scratch, neurokit2's delineator; epochs chosen on the "
+              "validation records; 95 % CI over test records; one seed. Kim's v5 numbers: reported, unverified.", segmentation_table.table10_segmentation, _main,
+              compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "QRS onset Se", "QRS onset error (ms)")),
 )
 REGISTRY = {spec.name: spec for spec in TABLES}
 TABLE_ORDER = tuple(spec.name for spec in TABLES)
@@ -124,7 +122,7 @@ def pretrained_variants(study: Study) -> list[Variant]:
 def caption(study: Study, spec: TableSpec) -> str:
     """The protocol stated once for the whole table, with the profile's note."""
     text = spec.protocol.format(recipe=study.profile.evaluation.probe_recipe, seeds=len(study.probe_seeds))
-    return f"{text} {study.model_text}. {study.profile.table_note}"
+    return f"{text}\n\n{study.profile.table_note} Kim's {study.model_text}."
 
 
 def publish(study: Study, name: str) -> TableResult:
@@ -144,9 +142,9 @@ def publish(study: Study, name: str) -> TableResult:
     claims.save_test_scores(study.output_dir, result, ident)
     provenance.write_identity(study.output_dir, name, ident)
     _, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
-                                 note=note, metrics=spec.compact_metrics)
+                                 note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations)
     md.write_text(md.read_text() + "\n" + findings(study, result) + "\n")  # judged on the files just written
-    shown = markdown.compact(result.rows, spec.compact_metrics)
+    shown = markdown.compact(result.rows, spec.compact_metrics, spec.compact_ablations)
     if len(shown):
         figures.plot_ours_vs_paper(study.figures_dir / f"{name}_ours_vs_paper.png", shown,
                                    title=f"{spec.title}: ours vs paper")
@@ -155,8 +153,9 @@ def publish(study: Study, name: str) -> TableResult:
 
 def show(result: TableResult) -> str:
     """The compact view of a published table, as the notebook displays it (Markdown)."""
-    view = markdown.compact_view(result.rows, table_spec(result.name).compact_metrics)
-    return view.to_markdown(index=False) if len(view) else "(no rows)"
+    spec = table_spec(result.name)
+    view = markdown.compact_view(result.rows, spec.compact_metrics, spec.compact_ablations)
+    return markdown.pipe_table(view) if len(view) else "(no rows)"
 
 
 def findings(study: Study, result: TableResult) -> str:
@@ -170,7 +169,7 @@ def findings(study: Study, result: TableResult) -> str:
 def write_report(study: Study, allow_mixed: bool = False) -> Path:
     """``REPORT.md`` from the published tables: refuses tables of different runs unless ``allow_mixed``,
     and then names every difference at the top."""
-    plain = ("data", "pretraining_runs")
+    plain = ("pretraining_runs",)  # the data table stays in data.md; the preamble counts it
     identities = provenance.read_identities(study.output_dir, list(TABLE_ORDER))
     mixed = provenance.differences(identities)
     if mixed and not allow_mixed:
@@ -179,8 +178,14 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
                          "report with these differences named at its top.")
     n_boot = study.profile.evaluation.bootstrap
     judged = claims.judge_all(study.output_dir, n_boot, study.seed)
-    head = claims.headline(judged).to_markdown(index=False)
-    head += "\n\n" + claims.method_text(n_boot, study.seed)
+    head = markdown.pipe_table(claims.headline(judged))
+    head += ("\n\n" + claims.method_text(n_boot, study.seed) + f" In the tables: {markdown.CELL_LEGEND} "
+             f"{markdown.FLAG_MARK}: the test set lacks some classes, or the classifier gives every test record one "
+             "decision; such cells are not compared with the paper. Each table's own file (`<table>.md`) adds its "
+             "claims in full, its flags and its gap to the paper by metric.")
+    first = next(iter(identities.values()), None)
+    if first is not None and not mixed:
+        head += f"\n\nEvery table below: {markdown.provenance_line(first)} Kim's {study.model_text}."
     return markdown.write_report(
         study.output_dir, study.profile.name, plain + TABLE_ORDER, study.profile.deviations, headline=head,
         preamble_text=markdown.preamble(study.output_dir, study.profile.name, study.seed),
