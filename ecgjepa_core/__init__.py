@@ -1,10 +1,11 @@
-"""ecgjepa_core: a faithful, tested re-implementation of ECG-JEPA (Kim 2024).
+"""ecgjepa_core: a faithful, tested re-implementation of the two ECG-JEPAs (Kim 2024; Weimann & Conrad 2024).
 
-Modules: ``config`` (dataclasses and profiles), ``positional`` (sin-cos tables),
-``attention`` (CroPA and its implementations), ``masking`` (time masks), ``model``
-(encoder, predictor, objective, EMA), ``checkpoint`` (our format and the authors'),
-``data`` (readers, preprocessing, cache, download), ``schedules`` (lr and EMA per iteration), ``precision`` (autocast per device),
-``pretrain`` (training loop, resume, DDP), ``synthetic`` (deepfake-ecg generator).
+Floors, each importing only those above it: ``models`` (configs, CroPA attention, masks, Kim's and
+Weimann & Conrad's models), ``checkpoint`` (our format and the authors'), ``data`` (readers,
+preprocessing, caches, labels, LUDB delineations), ``training`` (the pretraining loop, schedules,
+precision), ``evaluation`` (probes, fine-tuning, baselines, segmentation, metrics), ``report`` (the
+papers' numbers, tables, claims, figures, provenance) and ``study`` (profiles, encoder files, the
+result tables and their registry). Commands: ``run`` (the notebook series), ``pretrain``, ``bench``.
 """
 
 __version__ = "0.1.0"

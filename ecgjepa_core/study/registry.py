@@ -95,7 +95,8 @@ TABLES: tuple[TableSpec, ...] = (
               "segmentation",
               "Per-sample P / QRS / T labels on LUDB against its cardiologists: linear token-to-sample head on the "
               "frozen or fine-tuned encoder, a 1-D U-Net from scratch, neurokit2's delineator; epochs chosen on the "
-              "validation records; 95 % CI over test records; one seed. Kim's v5 numbers: reported, unverified.", segmentation_table.table10_segmentation, _main,
+              "validation records; 95 % CI over test records; one seed. Kim's v5 numbers: reported, unverified.",
+              segmentation_table.table10_segmentation, _main,
               compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "QRS onset Se", "QRS onset error (ms)")),
 )
 REGISTRY = {spec.name: spec for spec in TABLES}
