@@ -55,7 +55,10 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python"
 fi
 
 echo "[setup] environment in $venv (torch: $torch_spec; constraints: $lock)" >&2
-[ -x "$venv/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv" >&2
+# A venv left half-made by an interrupted set-up (no pip yet) is made again.
+if ! [ -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+  "${PYTHON:-python3}" -m venv --clear "$venv" >&2
+fi
 pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
 # pip repeats one warning per configured index folder that does not exist; keep the log readable.
 quiet_missing_index() { grep -v "is ignored: it is neither a file nor a directory" >&2 || true; }
