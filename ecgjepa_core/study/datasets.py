@@ -111,13 +111,15 @@ def synthetic_source(profile: Profile) -> Source:
 
 @dataclass
 class LabelledSet:
-    """A prepared labelled dataset: (N, 12, T) float16 signals, records table, multi-hot labels."""
+    """A prepared labelled dataset: (N, 12, T) float16 signals, records table, multi-hot labels, and the
+    cache they were read from (its folder and ``info``: counts, skips, fingerprints)."""
 
     name: str
     signals: np.ndarray
     records: pd.DataFrame
     classes: tuple[str, ...]
     class_names: tuple[str, ...]
+    cache: PreparedCache
 
     @property
     def y(self) -> np.ndarray:
@@ -140,14 +142,15 @@ class LabelledSet:
 def ptbxl(profile: Profile, progress: bool = True) -> LabelledSet:
     cache = prepare(profile, profile.ptbxl, progress=progress)
     return LabelledSet("PTB-XL", cache.signals, cache.records.reset_index(drop=True), PTBXL_SUPERCLASSES,
-                       PTBXL_SUPERCLASSES)
+                       PTBXL_SUPERCLASSES, cache)
 
 
 def cpsc(profile: Profile, progress: bool = True) -> LabelledSet:
     cache = prepare(profile, profile.cpsc, progress=progress)
     records = cache.records.reset_index(drop=True)
     records.columns = [str(c) for c in records.columns]
-    return LabelledSet("CPSC2018", cache.signals, records, CPSC2018_CODES, tuple(name for _, name in CPSC2018_CLASSES))
+    return LabelledSet("CPSC2018", cache.signals, records, CPSC2018_CODES,
+                       tuple(name for _, name in CPSC2018_CLASSES), cache)
 
 
 def ptbxl_splits(profile: Profile, data: LabelledSet) -> dict[str, Split]:

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from ecgjepa_core.report import claims, figures, markdown, provenance
 from ecgjepa_core.study import kim_vs_weimann, segmentation_table, tables
 from ecgjepa_core.study.results import TableResult, to_frame

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from ecgjepa_core.data import LudbReader
 from ecgjepa_core.data.ludb_segmentation import ludb_split, pipeline_check_split
 from ecgjepa_core.evaluation.segmentation import (NEUROKIT, UNET, SegmentationConfig, kim_adapter,
@@ -86,8 +84,3 @@ def table10_segmentation(study: Study) -> TableResult:
                                   "and predicted segments")
     return result
 
-
-def segmentation_record_stats(table: pd.DataFrame, method: str, protocol: str) -> pd.DataFrame:
-    """The per-record counts of one (method, protocol), indexed by record id."""
-    rows = table[(table["method"] == method) & (table["protocol"] == protocol)]
-    return rows.drop(columns=["method", "protocol", "input"]).set_index("record_id")

@@ -250,7 +250,7 @@ class Study:
             counts.insert(1, "role", "pretraining")
             rows = counts.to_dict(orient="records")
         for data, source in ((self.ptbxl, self.profile.ptbxl), (self.cpsc, self.profile.cpsc)):
-            info = datasets.prepare(self.profile, source, progress=False).info
+            info = data.cache.info
             c = info["counts"]
             rows.append({"source": source.name, "role": f"downstream ({data.name})", "records_found": c["index"],
                          "prepared": c["kept"], "used_for_pretraining": 0, "skipped": c["skipped"],
@@ -295,7 +295,7 @@ class Study:
         """Heart rate and QRS duration of every PTB-XL record (``ecg_features``), cached beside its cache."""
         data = self.ptbxl
         # Keyed by the cache's content fingerprint: changed signals under the same record ids are relabelled.
-        cache = datasets.prepare(self.profile, self.profile.ptbxl, progress=False)
+        cache = data.cache
         path = cache.dir / f"ecg_features_v{ECG_FEATURES_VERSION}-{cache.info['source_fingerprint'][:12]}.csv"
         if path.exists():
             labels = pd.read_csv(path, dtype={"record_id": str})

@@ -21,7 +21,7 @@ from ecgjepa_core.evaluation import (feature_regression, finetune, linear_probe,
                                      supervised_from_scratch)
 from ecgjepa_core.evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
 from ecgjepa_core.study.datasets import LabelledSet, cpsc_splits, ptbxl_splits
-from ecgjepa_core.study.results import (MC, METRICS, ML, TASK, TableResult, TestScores, classification_cells,
+from ecgjepa_core.study.results import (MC, ML, TASK, TableResult, TestScores, classification_cells,
                                         row_key, to_frame)
 from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant,
                                       without_cropa)
