@@ -10,9 +10,10 @@
 
 # %% [markdown]
 # # 01 · Pretraining
-# ECG-JEPA rb (random masking) and mb (multi-block masking) pretrained on the profile's corpus, or found again
-# in `runs/` (a row given as a file in `encoders` is not pretrained); the masks, CroPA, the loss curves and the
-# embedding of PTB-XL.
+# ECG-JEPA rb (random masking), mb (multi-block masking) and Weimann & Conrad's model pretrained on the profile's
+# corpus for every pretraining seed of the main runs, or found again in `runs/` (a row given as a file in
+# `encoders` is not pretrained); the masks, CroPA, the loss curves, the learning curves with collapse diagnostics
+# (first seed of each) and the embedding of PTB-XL.
 
 # %% tags=["parameters"]
 profile: str = "smoke"  # smoke | cpu-study | paper | paper-eval
@@ -25,12 +26,15 @@ overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain
 from IPython.display import Markdown, display
 
 from ecgjepa_core.report import figures, markdown
-from ecgjepa_core.study.study import MB, RB, Study
+from ecgjepa_core.report.curves_figure import plot_learning_curves
+from ecgjepa_core.study.learning_curves import study_curves, write_verdicts
+from ecgjepa_core.study.registry import main_runs, weimann_runs
+from ecgjepa_core.study.study import MB, Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
-variants = [v for v in (RB, MB) if study.given(v) is None] if study.can_pretrain else []
+variants = main_runs(study) + weimann_runs(study) if study.can_pretrain else []
 summary = study.pretraining_summary(variants)
 markdown.write_plain_table(summary, study.output_dir, "pretraining", "Pretraining runs", [study.profile.table_note])
 display(Markdown(summary.to_markdown(index=False) if len(summary) else "Nothing pretrained: every row is a given file."))
@@ -40,7 +44,22 @@ figures.plot_masking_strategies(study.figures_dir / "masking_strategies.png", se
 figures.plot_cropa_mask(study.figures_dir / "cropa_mask.png")
 if len(summary):
     figures.plot_pretraining_curves(study.figures_dir / "pretraining_curves.png",
-                                    {v.method: study.runs_dir / r for v, r in zip(variants, summary["run"])})
+                                    {v.key: study.runs_dir / r for v, r in zip(variants, summary["run"])})
+
+# %% [markdown]
+# Learning curves: after every pretraining epoch, a linear probe trained on PTB-XL folds 1-8 and scored on fold 9
+# (multi-label AUC), and two collapse measures of the training records' features (effective rank, mean
+# per-dimension sd).
+
+# %%
+first = [v for v in variants if v.seed == 0]
+if first:
+    curves, verdicts = study_curves(study, first)
+    markdown.write_plain_table(curves, study.output_dir, "learning_curves", "Learning curves and collapse diagnostics",
+                               [study.profile.table_note, *verdicts])
+    write_verdicts(study.output_dir, verdicts)
+    plot_learning_curves(curves, study.figures_dir / "learning_curves.png")
+    display(Markdown(curves.round(4).to_markdown(index=False) + "\n\n" + "\n".join("- " + v for v in verdicts)))
 
 # %%
 features = study.features("mb", study.encoder(MB), study.ptbxl)
@@ -50,5 +69,5 @@ figures.plot_embedding(study.figures_dir / "embedding_mb_ptbxl.png", features, s
 
 # %%
 for row in summary.itertuples():
-    print(f"{row.method}: {row.steps} steps over {row.corpus_records} ECGs in {row.wall_seconds:.0f} s, "
+    print(f"{row.variant}: {row.steps} steps over {row.corpus_records} ECGs in {row.wall_seconds:.0f} s, "
           f"final loss {row.final_loss:.4f}.")

@@ -17,7 +17,7 @@ PARAMETERS = {"profile", "output_dir", "seed", "encoders", "overrides"}
 def test_series_is_complete():
     numbers = [p.name[:2] for p in NOTEBOOKS]
     assert [n for n in numbers if n != "11"] == [f"{i:02d}" for i in range(11)] + ["12"]  # 11: segmentation
-    assert [p.name for p in NOTEBOOKS if p.name.startswith("12_")] == ["12_report.ipynb"]
+    assert [p.name for p in NOTEBOOKS if p.name.startswith("12_")] == ["13_report.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

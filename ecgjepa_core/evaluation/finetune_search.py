@@ -40,7 +40,8 @@ def finetune_search(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, 
     validation headline metric at its best epoch (ties: the smaller lr), its test metrics at that epoch.
 
     (N, L, T) signals as for :func:`finetune`; ``finetune_kwargs`` pass through (leads, n_boot, encoder_desc, …).
-    ``protocol['search']`` records every run: lr, best validation value, its epoch, epochs run.
+    ``protocol['search']`` records every run: lr, best validation value, its epoch, epochs run;
+    ``protocol['runs']`` holds every run's result by lr (e.g. to report one lr of the grid beside the choice).
     """
     if len(lrs) == 0:
         raise ValueError("finetune_search needs at least one learning rate")
@@ -50,7 +51,7 @@ def finetune_search(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, 
     for lr in lrs:
         result = finetune(encoder, train_x, train_y, test_x, test_y, task,
                           recipe=search_recipe(base, lr, max_epochs, warmup_epochs), select="val",
-                          val_x=val_x, val_y=val_y, seed=seed, patience=patience, progress=False, **finetune_kwargs)
+                          val_x=val_x, val_y=val_y, seed=seed, patience=patience, **finetune_kwargs)
         best_val = next(row[f"val_{key}"] for row in result.curve if row["epoch"] == result.selected_epoch)
         runs.append((lr, best_val, result))
     lr, _, chosen = max(runs, key=lambda run: (run[1], -run[0]))
@@ -62,5 +63,6 @@ def finetune_search(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, 
         "chosen_lr": lr,
         "search_rule": f"lrs {list(lrs)}, at most {max_epochs} epochs, early stopping after {patience} epochs "
                        f"without a better validation {key}; the best validation value over runs and epochs",
+        "runs": {r_lr: r for r_lr, _, r in runs},
     }
     return chosen

@@ -103,6 +103,24 @@ def seed_mean_resampled(task: str, name: str, y: np.ndarray, scores: np.ndarray,
     return np.mean([resampled(task, name, y, s, weights) for s in scores], axis=0)
 
 
+def nested_seed_mean_resampled(task: str, name: str, y: np.ndarray, scores: np.ndarray, groups: np.ndarray | None,
+                               weights: np.ndarray, seed: int) -> np.ndarray:
+    """(B,) the seed-mean metric on every resample, the pretraining runs redrawn too (a nested bootstrap).
+
+    ``groups`` (S,) names the pretraining run behind each of the S score sets (its probe seeds share it). Each
+    resample b draws G runs with replacement from the G runs (numpy generator ``seed``) and averages, over the
+    drawn runs, the mean metric of each run's score sets on the records ``weights[b]``. One run (or ``groups``
+    None): :func:`seed_mean_resampled`.
+    """
+    if groups is None or len(np.unique(groups)) == 1:
+        return seed_mean_resampled(task, name, y, scores, weights)
+    per_set = np.stack([resampled(task, name, y, s, weights) for s in scores])          # (S, B)
+    runs = np.unique(groups)
+    per_run = np.stack([per_set[groups == g].mean(0) for g in runs])                   # (G, B)
+    draws = np.random.default_rng(seed).integers(0, len(runs), size=(weights.shape[0], len(runs)))
+    return per_run[draws, np.arange(weights.shape[0])[:, None]].mean(1)
+
+
 def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, int]:
     """(low, high, number of defined resamples) of the percentile interval over the finite values."""
     finite = values[np.isfinite(values)]

@@ -41,7 +41,7 @@ from ecgjepa_core.study.datasets import LabelledSet
 from ecgjepa_core.study.profiles import LEADS_8_OF_12, WeimannPlan
 from ecgjepa_core.study.results import MC, ML, TASK, TableResult, TestScores, classification_cells, row_key, to_frame
 from ecgjepa_core.study.study import MB, RB, WEIMANN, Study
-from ecgjepa_core.study.tables import TableBuilder
+from ecgjepa_core.study.tables import TableBuilder, over_runs
 
 NAME = "table9_kim_vs_weimann"
 PAPER_TABLE = "weimann"
@@ -197,14 +197,17 @@ def _scorable(kind: str, y: np.ndarray) -> bool:
     return len(np.unique(y)) > 1
 
 
-def _probe_rows(b: TableBuilder, enc: Probed, labels: LabelSet, recipe: AttentiveProbeRecipe) -> None:
-    study = b.study
+def _probe_scores(study: Study, enc: Probed, labels: LabelSet, recipe: AttentiveProbeRecipe
+                  ) -> dict[str, tuple[TestScores, str]]:
+    """probe -> (test scores over the probe seeds, details) of one encoder on one label set; empty where this split
+    cannot evaluate the label set (a fold without its records, or no AUC on the test fold)."""
     parts, split_text = split_parts(study.ptbxl, labels)
     y, task, n_classes = labels.y, TASK[labels.kind], len(labels.classes)
     if min(len(parts.train), len(parts.val)) == 0 or not _scorable(labels.kind, y[parts.test]):
-        return  # a label set this split cannot evaluate (a fold without its records, or no AUC on the test fold)
+        return {}
     feats, tokens = enc.features[labels.rows], enc.tokens[torch.as_tensor(labels.rows)]
     plan = study.profile.evaluation
+    attentive_seeds = study.probe_seeds[:recipe_seeds(study)]
 
     def linear(p: Parts, seed: int) -> np.ndarray:
         return linear_probe(feats[p.train], y[p.train], feats[p.test], y[p.test], task, recipe=plan.probe_recipe,
@@ -214,22 +217,38 @@ def _probe_rows(b: TableBuilder, enc: Probed, labels: LabelSet, recipe: Attentiv
         return attentive_probe(tokens[p.train], y[p.train], tokens[p.val], y[p.val], tokens[p.test], y[p.test], task,
                                enc.num_heads, recipe=recipe, seed=seed, n_classes=n_classes, n_boot=0).test_scores
 
-    probes = {LINEAR: (linear, f"linear probe on mean-pooled tokens ({plan.probe_recipe} recipe, last epoch)"),
-              ATTENTIVE: (attentive, f"frozen attentive probe, {recipe.steps} steps of {recipe.batch_size}, lr "
-                                     f"{recipe.lr} constant, wd {recipe.weight_decay}, tested at the step with the "
-                                     f"best fold-9 AUC (of every {recipe.eval_every})")}
-    for probe, (run, text) in probes.items():
-        scores = _scores(run, labels, parts, study.probe_seeds)
-        key = dict(method=enc.method, encoder=enc.label, dataset=study.ptbxl.name, task=labels.kind,
-                   split="standard split", protocol=probe, ablation=labels.name)
-        details = (f"{text}, {len(study.probe_seeds)} seeds; {enc.inputs}; labels: {labels.description}; "
-                   f"{split_text}; {_paper_note(enc.method, probe)}")
-        b.scores[row_key(key)] = scores
-        paper = _paper(enc.method, labels, probe)
-        for cell in classification_cells(labels.kind, scores.y, scores.scores, n_classes, plan.bootstrap, study.seed,
-                                         "probe seeds"):
-            table, fields = paper(cell["metric"])
-            b.add({**key, **cell, "details": details, "paper_table": table, "paper_key": fields})
+    probes = {LINEAR: (linear, study.probe_seeds,
+                       f"linear probe on mean-pooled tokens ({plan.probe_recipe} recipe, last epoch)"),
+              ATTENTIVE: (attentive, attentive_seeds,
+                          f"frozen attentive probe, {recipe.steps} steps of {recipe.batch_size}, lr "
+                          f"{recipe.lr} constant, wd {recipe.weight_decay}, tested at the step with the "
+                          f"best fold-9 AUC (of every {recipe.eval_every})")}
+    return {probe: (_scores(run, labels, parts, seeds),
+                    f"{text}, {len(seeds)} probe seeds; {enc.inputs}; labels: {labels.description}; {split_text}; "
+                    f"{_paper_note(enc.method, probe)}")
+            for probe, (run, seeds, text) in probes.items()}
+
+
+def recipe_seeds(study: Study) -> int:
+    """Probe seeds of the attentive probe (the profile's ``weimann.attentive_seeds``, else all probe seeds)."""
+    plan = study.profile.weimann
+    return len(study.probe_seeds) if plan is None or plan.attentive_seeds is None else plan.attentive_seeds
+
+
+def _add_rows(b: TableBuilder, method: str, label: str, labels: LabelSet, probe: str,
+              runs: list[tuple[TestScores, str]]) -> None:
+    """The rows of one encoder (over its pretraining runs) on one label set and probe."""
+    study = b.study
+    scores = over_runs([s for s, _ in runs])
+    details = runs[0][1] + (f"; {len(runs)} pretraining runs (seeds), CI nested over them" if len(runs) > 1 else "")
+    key = dict(method=method, encoder=label, dataset=study.ptbxl.name, task=labels.kind,
+               split="standard split", protocol=probe, ablation=labels.name)
+    b.scores[row_key(key)] = scores
+    paper = _paper(method, labels, probe)
+    for cell in classification_cells(labels.kind, scores.y, scores.scores, len(labels.classes),
+                                     study.profile.evaluation.bootstrap, study.seed, "probe seeds", scores.groups):
+        table, fields = paper(cell["metric"])
+        b.add({**key, **cell, "details": details, "paper_table": table, "paper_key": fields})
 
 
 def _recipe_and_tasks(study: Study) -> tuple[AttentiveProbeRecipe, tuple[str, ...]]:
@@ -246,32 +265,46 @@ def has_weimann(study: Study) -> bool:
 
 
 def _encoders(study: Study, data: LabelledSet):
-    """Each encoder of the table, one at a time (so that only one encoder's tokens are held)."""
+    """(method, encoder label, [make Probed] over its pretraining runs) for each row, each run made only when
+    probed (so that one encoder's tokens are held at a time)."""
     for variant in (MB, RB):
-        key = variant.key if study.given(variant) is None else f"{variant.key}:file"
-        yield lambda v=variant, k=key: _kim(study, v.method, k, study.encoder(v), study.encoder_label(v), data)
-    yield lambda: _kim(study, RANDOM_KIM, "random", study.random_encoder(), study.random_label, data)
+        runs = study.main_runs(variant) if variant == MB else [variant]
+        makes = [lambda r=r: _kim(study, r.method, r.key if study.given(r) is None else f"{r.key}:file",
+                                  study.encoder(r), study.encoder_label(r), data) for r in runs]
+        yield variant.method, study.runs_label(runs), makes
+    yield RANDOM_KIM, study.random_label, [
+        lambda: _kim(study, RANDOM_KIM, "random", study.random_encoder(), study.random_label, data)]
     if not has_weimann(study):
         return
-    weimann = study.encoder(WEIMANN)
-    x = weimann_family.upsampled(data.x(np.arange(len(data.records)), weimann_family.leads_of(weimann.cfg)),
-                                 weimann_family.n_samples(weimann.cfg))
-    yield lambda: _weimann(study, WEIMANN.method, weimann, study.encoder_label(WEIMANN), x)
-    random = weimann_family.random_encoder(weimann.cfg, study.seed)
-    label = f"random init, seed {study.seed} ({weimann_family.model_text(weimann.cfg)})"
-    yield lambda: _weimann(study, RANDOM_WEIMANN, random, label, x)
+    runs = study.main_runs(WEIMANN)
+    cfg = study.encoder(runs[0]).cfg
+    x = weimann_family.upsampled(data.x(np.arange(len(data.records)), weimann_family.leads_of(cfg)),
+                                 weimann_family.n_samples(cfg))
+    yield WEIMANN.method, study.runs_label(runs), [
+        lambda r=r: _weimann(study, WEIMANN.method, study.encoder(r), study.encoder_label(r), x) for r in runs]
+    label = f"random init, seed {study.seed} ({weimann_family.model_text(cfg)})"
+    yield RANDOM_WEIMANN, label, [
+        lambda: _weimann(study, RANDOM_WEIMANN, weimann_family.random_encoder(cfg, study.seed), label, x)]
 
 
 def table9_kim_vs_weimann(study: Study) -> TableResult:
-    """Kim mb / rb, Weimann and both random inits; mean-pool linear and attentive probes; PTB-XL fold 1-8/9/10."""
+    """Kim mb (all pretraining seeds) / rb, Weimann (all seeds) and both random inits; mean-pool linear and
+    attentive probes; PTB-XL fold 1-8/9/10."""
     b = TableBuilder(study, NAME, PAPER_TABLE)
     recipe, names = _recipe_and_tasks(study)
     sets = label_sets(study, study.ptbxl, names)
-    for make in _encoders(study, study.ptbxl):
-        enc = make()
+    for method, label, makes in _encoders(study, study.ptbxl):
+        per_run: dict[tuple[str, str], list] = {}
+        for make in makes:
+            enc = make()
+            for labels in sets:
+                for probe, scored in _probe_scores(study, enc, labels, recipe).items():
+                    per_run.setdefault((labels.name, probe), []).append(scored)
+            del enc  # its tokens: the largest arrays of the table
         for labels in sets:
-            _probe_rows(b, enc, labels, recipe)
-        del enc  # its tokens: the largest arrays of the table
+            for probe in (LINEAR, ATTENTIVE):
+                if (labels.name, probe) in per_run:
+                    _add_rows(b, method, label, labels, probe, per_run[(labels.name, probe)])
     frames = [to_frame(row["paper_table"], [row]) for row in b.rows]
     rows = pd.concat(frames, ignore_index=True) if frames else to_frame(None, [])
     return TableResult(NAME, rows, b.scores)

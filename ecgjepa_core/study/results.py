@@ -33,17 +33,27 @@ TASK = {ML: "multilabel", MC: "multiclass"}
 METRICS = {ML: {"auc": "AUC", "f1": "F1"},
            MC: {"auc_ovo": "AUC (one-vs-one)", "auc_ovr": "AUC (one-vs-rest)", "f1": "F1"}}
 CI_OVER_SEEDS = "test records (the mean over seeds, resampled)"
+CI_OVER_RUNS = "test records and pretraining seeds (nested bootstrap of the mean)"
+# A seed-mean interval redraws the pretraining runs with this offset from the record-draw seed.
+RUN_DRAW_OFFSET = 7919
 
 
 @dataclass(frozen=True)
 class TestScores:
-    """A row's test predictions: targets (N, C) or (N,), scores (S, N, C) for S seeds, data rows (N,)."""
+    """A row's test predictions: targets (N, C) or (N,), scores (S, N, C) for S seeds, data rows (N,);
+    ``groups`` (S,): the pretraining run behind each score set, where a row pools several (None: one run)."""
 
     __test__ = False  # not a pytest class, despite its name
 
     y: np.ndarray
     scores: np.ndarray
     rows: np.ndarray
+    groups: np.ndarray | None = None
+
+    @property
+    def n_runs(self) -> int:
+        """Pretraining runs behind the row (1 where ``groups`` is None)."""
+        return 1 if self.groups is None else len(np.unique(self.groups))
 
 
 @dataclass
@@ -86,9 +96,13 @@ def _one_prediction(task: str, scores: np.ndarray) -> bool:
 
 
 def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes: int, n_boot: int,
-                         seed: int, sd_over: str) -> list[dict]:
+                         seed: int, sd_over: str, groups: np.ndarray | None = None) -> list[dict]:
     """Rows' value fields for every metric of ``task``: mean ± sd over the S seeds of ``scores`` (S, N, C),
-    a 95 % bootstrap CI over test records of that mean, and the flags."""
+    a 95 % bootstrap CI over test records of that mean, and the flags.
+
+    With ``groups`` (S,) naming several pretraining runs, the sd is over runs (each run's mean over its probe
+    seeds) and the CI is nested: every resample also redraws the runs."""
+    runs = None if groups is None or len(np.unique(groups)) == 1 else np.asarray(groups)
     fns = metric_functions(TASK[task])
     present = _classes_present(task, y, n_classes)
     absent = f"{present} of {n_classes} classes scorable in the test set" if present < n_classes else ""
@@ -97,14 +111,18 @@ def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes
     out = []
     for name, label in METRICS[task].items():
         values = np.array([fns[name](y, s) for s in scores])
+        spread = values if runs is None else np.array([values[runs == g].mean() for g in np.unique(runs)])
         low = high = math.nan
         if weights is not None:
-            low, high, _ = R.percentile_interval(R.seed_mean_resampled(TASK[task], name, y, scores, weights))
+            low, high, _ = R.percentile_interval(R.nested_seed_mean_resampled(
+                TASK[task], name, y, scores, runs, weights, seed + RUN_DRAW_OFFSET))
         flags = "; ".join(x for x in (absent, one if not label.startswith("AUC") else "") if x)
         out.append({"metric": label, "ours": float(values.mean()),
-                    "sd": float(values.std()) if len(values) > 1 else math.nan,
-                    "sd_over": sd_over if len(values) > 1 else "", "n_runs": len(values),
-                    "ci_low": low, "ci_high": high, "ci_over": CI_OVER_SEEDS if weights is not None else "",
+                    "sd": float(spread.std()) if len(spread) > 1 else math.nan,
+                    "sd_over": ("pretraining seeds" if runs is not None else sd_over) if len(spread) > 1 else "",
+                    "n_runs": len(spread),
+                    "ci_low": low, "ci_high": high,
+                    "ci_over": (CI_OVER_RUNS if runs is not None else CI_OVER_SEEDS) if weights is not None else "",
                     "n_test": len(y), "flags": flags})
     return out
 

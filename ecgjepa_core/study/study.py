@@ -47,12 +47,17 @@ class Variant:
     n_leads: int = 8
     synthetic: bool = True
     family: str = "kim"
+    seed: int = 0                    # pretraining seed, added to the study seed (the main runs repeat it)
+    epochs: int | None = None        # None: the profile's main length; else the ablations' shorter one
+
+    def with_seed(self, seed: int) -> "Variant":
+        return replace(self, seed=seed)
 
     @property
     def key(self) -> str:
         """Short stable name for folders and logs, e.g. ``rb``, ``mb-nocropa``, ``rb-0.3-0.4``, ``weimann``."""
         if self.family == "weimann":
-            return "weimann" + ("" if self.synthetic else "-realonly")
+            return "weimann" + ("" if self.synthetic else "-realonly") + self._run_suffix
         base = "rb" if self.method.endswith("rb") else "mb"
         default = RANDOM_MASK if base == "rb" else MULTIBLOCK_MASK
         parts = [base]
@@ -64,7 +69,11 @@ class Variant:
             parts.append(f"{self.n_leads}lead")
         if not self.synthetic:
             parts.append("realonly")
-        return "-".join(parts)
+        return "-".join(parts) + self._run_suffix
+
+    @property
+    def _run_suffix(self) -> str:
+        return (f"-{self.epochs}ep" if self.epochs is not None else "") + (f"-s{self.seed}" if self.seed else "")
 
     @property
     def leads(self) -> tuple[int, ...]:
@@ -131,7 +140,28 @@ class Study:
         if source is not None:
             return source.label
         model = self.model_text if variant.family == "kim" else weimann_family.model_text(self.model_config(variant))
-        return f"pretrained here: {variant.key}, {self.epochs} epochs ({model})"
+        return f"pretrained here: {variant.key}, {self.epochs_of(variant)} epochs ({model})"
+
+    def epochs_of(self, variant: Variant) -> int:
+        return self.epochs if variant.epochs is None else variant.epochs
+
+    def main_runs(self, variant: Variant) -> list[Variant]:
+        """The pretraining seeds of a main row (``pretrain.seeds`` of them); the given file alone if there is one."""
+        if self.given(variant) is not None or not self.can_pretrain:
+            return [variant]
+        return [variant.with_seed(s) for s in range(self.profile.pretrain.seeds)]
+
+    def ablation(self, variant: Variant) -> Variant:
+        """``variant`` at the ablations' length (``pretrain.ablation_epochs``; None: the main length)."""
+        epochs = self.profile.pretrain.ablation_epochs
+        return variant if epochs is None or epochs == self.epochs else replace(variant, epochs=epochs)
+
+    def runs_label(self, variants: list[Variant]) -> str:
+        """A row's encoder column for one or several pretraining seeds of one variant."""
+        if len(variants) == 1:
+            return self.encoder_label(variants[0])
+        seeds = ", ".join(str(self.seed + v.seed) for v in variants)
+        return self.encoder_label(variants[0]).replace(f"{variants[0].key}, ", f"{variants[0].key}, seeds {seeds}, ")
 
     def identity(self) -> dict:
         """What every table of this study records: commit, profile, seed, overrides, encoder files."""
@@ -141,6 +171,11 @@ class Study:
     @property
     def random_label(self) -> str:
         return f"random init, seed {self.seed} ({self.model_text})"
+
+    @property
+    def random_seeds(self) -> tuple[int, ...]:
+        """Initialisation seeds of the random-init rows that stand beside the main runs (as many as their seeds)."""
+        return tuple(self.seed + s for s in range(self.profile.pretrain.seeds if self.can_pretrain else 1))
 
     @property
     def model_text(self) -> str:
@@ -177,12 +212,13 @@ class Study:
 
     def pretrain_config(self, variant: Variant) -> PretrainConfig:
         if variant.family == "weimann":
-            return weimann_family.pretrain_config(self.profile, self.epochs, self.seed, self.device, self.progress)
+            return weimann_family.pretrain_config(self.profile, self.epochs_of(variant), self.seed + variant.seed,
+                                                  self.device, self.progress)
         plan = self.profile.pretrain
         rb = variant.mask.kind == "random"
-        return PretrainConfig(epochs=self.epochs, batch_size=plan.batch_rb if rb else plan.batch_mb,
+        return PretrainConfig(epochs=self.epochs_of(variant), batch_size=plan.batch_rb if rb else plan.batch_mb,
                               lr=plan.lr_rb if rb else plan.lr_mb, warmup_epochs=plan.warmup_epochs,
-                              precision=plan.precision, save_every=plan.save_every, seed=self.seed,
+                              precision=plan.precision, save_every=plan.save_every, seed=self.seed + variant.seed,
                               device=self.device, progress=self.progress)
 
     def run_dir(self, variant: Variant, corpus_fingerprint: str) -> Path:
@@ -208,7 +244,7 @@ class Study:
                              f"{variant.key!r} needs pretraining (pass it with -p encoders, or use --profile paper)")
         corpus, counts = self.corpus(variant)
         run_dir = self.run_dir(variant, _corpus_fingerprint(corpus, counts))
-        if (run_dir / encoder_file(self.epochs)).exists():
+        if (run_dir / encoder_file(self.epochs_of(variant))).exists():
             return run_dir, None
         result = pretrain(corpus, self.model_config(variant), self.pretrain_config(variant), run_dir)
         if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 writes (the loop does the same)
@@ -279,7 +315,7 @@ class Study:
                 self._encoders[key] = load_encoder(source)
             else:
                 run_dir, _ = self.pretrained(variant)
-                path = run_dir / encoder_file(self.epochs)
+                path = run_dir / encoder_file(self.epochs_of(variant))
                 if variant.family == "weimann":
                     self._encoders[key] = load_weimann_encoder(path)
                 else:
@@ -287,9 +323,9 @@ class Study:
                     self._encoders[key] = enc.eval()
         return self._encoders[key]
 
-    def random_encoder(self, n_leads: int = 8) -> Encoder:
-        """The same architecture, randomly initialised with the study seed (the baseline)."""
-        return random_encoder(self.profile.model.replace(n_leads=n_leads), seed=self.seed)
+    def random_encoder(self, n_leads: int = 8, seed: int | None = None) -> Encoder:
+        """The same architecture, randomly initialised with ``seed`` (default: the study seed; the baseline)."""
+        return random_encoder(self.profile.model.replace(n_leads=n_leads), seed=self.seed if seed is None else seed)
 
     def ecg_feature_labels(self) -> pd.DataFrame:
         """Heart rate and QRS duration of every PTB-XL record (``ecg_features``), cached beside its cache."""

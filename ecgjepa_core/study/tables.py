@@ -19,14 +19,19 @@ import numpy as np
 
 from ecgjepa_core.evaluation import (feature_regression, finetune, linear_probe, low_shot_probe, low_shot_size,
                                      supervised_from_scratch)
+from ecgjepa_core.evaluation.finetune_search import finetune_search
 from ecgjepa_core.evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
+from ecgjepa_core.evaluation.resnet1d import low_shot_resnet1d
 from ecgjepa_core.study.datasets import LabelledSet, cpsc_splits, ptbxl_splits
 from ecgjepa_core.study.results import (MC, ML, TASK, TableResult, TestScores, classification_cells,
                                         row_key, to_frame)
+from ecgjepa_core.models.ecgjepa import Encoder
 from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant,
                                       without_cropa)
 
 REAL_ONLY = "real ECGs only"
+ALL_LEADS = tuple(range(12))
+CNN_TEXT = "4 residual stages, 32-128 channels, 100 Hz"
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ class TableBuilder:
         plan = self.study.profile.evaluation
         self.scores[row_key(key)] = scores
         for cell in classification_cells(kind, scores.y, scores.scores, n_classes, plan.bootstrap, self.study.seed,
-                                         sd_over):
+                                         sd_over, scores.groups):
             cell_paper = None if paper is None else {
                 "method": key["method"], "dataset": key["dataset"], "task": key["task"],
                 **paper_key(cell["metric"], **paper)}
@@ -121,23 +126,41 @@ def _row(method: str, encoder: str, dataset: str, task: str, split: str, protoco
                 ablation=ablation)
 
 
-def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray, data: LabelledSet, kind: str,
-               protocol: str = "linear", ablation: str = "", paper: dict | None = None,
-               recipe: str | None = None) -> None:
-    """Linear-probe rows (AUC, F1) of one encoder on one dataset and task, for every evaluation.
+def over_runs(per_run: Sequence[TestScores]) -> TestScores:
+    """The score sets of several pretraining runs (same records) as one row's, each set tagged with its run."""
+    if len(per_run) == 1:
+        return per_run[0]
+    first = per_run[0]
+    if any(not np.array_equal(s.rows, first.rows) for s in per_run):
+        raise ValueError("pretraining runs of one row were scored on different records")
+    groups = np.concatenate([np.full(len(s.scores), i) for i, s in enumerate(per_run)])
+    return TestScores(first.y, np.concatenate([s.scores for s in per_run]), first.rows, groups)
+
+
+def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray | Sequence[np.ndarray],
+               data: LabelledSet, kind: str, protocol: str = "linear", ablation: str = "",
+               paper: dict | None = None, recipe: str | None = None) -> None:
+    """Linear-probe rows (AUC, F1) of one encoder (or several pretraining runs of it: a list of (N, D) feature
+    matrices) on one dataset and task, for every evaluation.
 
     ``recipe``: the probe recipe (default: the profile's); ``paper``: the paper cell's extra fields,
     None when the row has no published counterpart."""
     study = b.study
     recipe = recipe or study.profile.evaluation.probe_recipe
     n_classes = len(data.classes)
+    runs = [features] if isinstance(features, np.ndarray) else list(features)
     for ev in evaluations(study, data):
-        def run(fold, labels, seed):
-            res = linear_probe(features[fold.train], labels(fold.train), features[fold.test], labels(fold.test),
-                               TASK[kind], recipe=recipe, seed=seed, n_boot=0, n_classes=n_classes)
-            return res.y_test, res.test_scores
-        scores = pooled_scores(run, data, ev, kind, study.probe_seeds)
-        details = f"linear probe ({recipe} recipe, last epoch), {len(study.probe_seeds)} seeds; {ev.description}"
+        per_run = []
+        for feats in runs:
+            def run(fold, labels, seed, feats=feats):
+                res = linear_probe(feats[fold.train], labels(fold.train), feats[fold.test], labels(fold.test),
+                                   TASK[kind], recipe=recipe, seed=seed, n_boot=0, n_classes=n_classes)
+                return res.y_test, res.test_scores
+            per_run.append(pooled_scores(run, data, ev, kind, study.probe_seeds))
+        scores = over_runs(per_run)
+        pretraining = f"; {len(runs)} pretraining runs (seeds)" if len(runs) > 1 else ""
+        details = (f"linear probe ({recipe} recipe, last epoch), {len(study.probe_seeds)} probe seeds{pretraining}; "
+                   f"{ev.description}")
         b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
                          n_classes, details, paper, "probe seeds")
 
@@ -151,49 +174,108 @@ def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = Tru
     return out
 
 
+def _seeded(study: Study, variants: Sequence[Variant], random_init: bool = True
+            ) -> list[tuple[str, str, str, list[tuple[str, Encoder]]]]:
+    """(method, ablation, encoder label, [(feature key, encoder)] over its pretraining runs) for each variant's
+    main runs (``Study.main_runs``), plus the random-init baseline over as many initialisation seeds."""
+    out = []
+    for v in variants:
+        runs = study.main_runs(v) if v in (RB, MB) else [v]
+        encoders = [(r.key if study.given(r) is None else f"{r.key}:file", study.encoder(r)) for r in runs]
+        out.append((v.method, REAL_ONLY if v == RB_REAL_ONLY else "", study.runs_label(runs), encoders))
+    if random_init:
+        seeds = study.random_seeds
+        label = study.random_label if len(seeds) == 1 else (
+            f"random init, seeds {', '.join(map(str, seeds))} ({study.model_text})")
+        out.append(("Random init", "", label, [(f"random-{s}", study.random_encoder(seed=s)) for s in seeds]))
+    return out
+
+
 def table1_linear(study: Study) -> TableResult:
-    """Linear evaluation, multi-label and multi-class, PTB-XL and CPSC (P-B Table 1)."""
+    """Linear evaluation, multi-label and multi-class, PTB-XL and CPSC (P-B Table 1); the main rows pool their
+    pretraining seeds (and the random init its initialisation seeds)."""
     b = TableBuilder(study, "table1_linear", "linear")
     variants = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic and study.can_pretrain else [])
-    for method, key, enc, label in _encoders(study, variants):
-        ablation = REAL_ONLY if key == RB_REAL_ONLY.key else ""
+    for method, ablation, label, encoders in _seeded(study, variants):
         paper = None if ablation else {}
         for data in (study.ptbxl, study.cpsc):
-            feats = study.features(key, enc, data)
+            feats = [study.features(key, enc, data) for key, enc in encoders]
             for kind in (ML, MC):
                 probe_rows(b, method, label, feats, data, kind, ablation=ablation, paper=paper)
         if study.profile.evaluation.probe_recipe != "code":  # the authors' recipe as published, for reference
+            feats = [study.features(key, enc, study.ptbxl) for key, enc in encoders]
             for kind in (ML, MC):
-                probe_rows(b, method, label, study.features(key, enc, study.ptbxl), study.ptbxl, kind,
+                probe_rows(b, method, label, feats, study.ptbxl, kind,
                            protocol="linear, raw features (authors' probe)", ablation=ablation, paper=paper,
                            recipe="code")
     return b.result()
 
 
 def finetune_recipe_of(study: Study) -> FinetuneRecipe:
-    """The authors' fine-tuning recipe with the profile's epochs and batch size."""
+    """The authors' fine-tuning recipe with the profile's batch size (and epochs where it is not searched)."""
     plan = study.profile.evaluation
     return dataclasses.replace(FINETUNE_CODE, epochs=plan.finetune_epochs, batch_size=plan.finetune_batch)
 
 
-def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None, scratch_epochs: int | None = None):
-    """``make(fold, labels, seed, select) -> ClassificationResult``: fine-tune ``encoder``, or train the
-    same architecture from scratch for ``scratch_epochs`` epochs (the "Supervised" row)."""
+SEARCHED, AUTHORS_LR = "fine-tuned, lr searched on validation", "fine-tuned, authors' lr"
+
+
+def _finetune_search_maker(study: Study, data: LabelledSet, kind: str, encoder: Encoder, kept: dict):
+    """``make(fold, labels, seed, select)``: :func:`finetune_search` of ``encoder`` over the profile's learning rates
+    and the authors' (the base recipe's) lr; the run of the authors' lr is kept in ``kept[seed]`` for its own row."""
+    plan = study.profile.evaluation
+    base = finetune_recipe_of(study)
+
+    def make(fold, labels, seed, select):
+        if select != "val":
+            raise ValueError(f"the fine-tuning search needs a validation fold; {data.name} has none in this split")
+        result = finetune_search(
+            encoder, data.x(fold.train), labels(fold.train), data.x(fold.val), labels(fold.val), data.x(fold.test),
+            labels(fold.test), TASK[kind], lrs=(base.lr, *plan.finetune_lrs), max_epochs=plan.finetune_epochs,
+            patience=plan.finetune_patience, base=base, seed=seed, n_boot=0, n_classes=len(data.classes),
+            device=study.device, progress=study.progress)
+        kept[seed] = result.protocol["runs"][base.lr]
+        return result
+    return make
+
+
+def _search_rows(b: TableBuilder, method: str, label: str, data: LabelledSet, kind: str, encoder: Encoder,
+                 ablation: str = "", paper: dict | None = None, only: tuple[str, ...] | None = None,
+                 authors_row: bool = True) -> None:
+    """Rows of the fine-tuning search (the chosen lr) and, beside them, of the authors' lr from the same search."""
+    plan = b.study.profile.evaluation
+    base = finetune_recipe_of(b.study)
+    kept: dict = {}
+    grid = ", ".join(f"{lr:g}" for lr in (base.lr, *plan.finetune_lrs))
+    rule = (f"AdamW lr from {{{grid}}} (the first is the authors' 1e-4 x {base.batch_size}/256), at most "
+            f"{plan.finetune_epochs} epochs, early stopping after {plan.finetune_patience} epoch(s) without a better "
+            "validation AUC, warm-up 1 epoch; code recipe otherwise (0.67-40 Hz filters, RandAugment)")
+    finetune_rows(b, method, label, _finetune_search_maker(b.study, data, kind, encoder, kept), data, kind,
+                  f"{rule}; the run and epoch with the best validation value", ablation, paper, only,
+                  protocol=SEARCHED)
+    if authors_row and kept:
+        def authors(fold, labels, seed, select):
+            return kept[seed]
+        finetune_rows(b, method, label, authors, data, kind,
+                      f"the authors' lr {base.lr:g} from the same search ({plan.finetune_epochs} epochs at most, "
+                      f"warm-up 1 epoch, not their 10 epochs with 3 of warm-up)", ablation, None, only,
+                      protocol=AUTHORS_LR)
+
+
+def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None):
+    """``make(fold, labels, seed, select) -> ClassificationResult``: fine-tune ``encoder`` with the authors' recipe."""
     def make(fold, labels, seed, select):
         val = dict(val_x=data.x(fold.val), val_y=labels(fold.val)) if select == "val" else {}
-        args = (data.x(fold.train), labels(fold.train), data.x(fold.test), labels(fold.test))
-        common = dict(task=TASK[kind], select=select, seed=seed, n_boot=0, n_classes=len(data.classes),
-                      device=study.device, progress=study.progress, recipe=finetune_recipe_of(study), **val)
-        if scratch_epochs is not None:
-            return supervised_from_scratch(study.profile.model, *args, epochs=scratch_epochs, **common)
-        return finetune(encoder, *args, **common)
+        return finetune(encoder, data.x(fold.train), labels(fold.train), data.x(fold.test), labels(fold.test),
+                        task=TASK[kind], select=select, seed=seed, n_boot=0, n_classes=len(data.classes),
+                        device=study.device, progress=study.progress, recipe=finetune_recipe_of(study), **val)
     return make
 
 
 def finetune_rows(b: TableBuilder, method: str, encoder: str, make_result: Callable, data: LabelledSet, kind: str,
                   details: str, ablation: str = "", paper: dict | None = None,
-                  only: tuple[str, ...] | None = None) -> None:
-    """Fine-tuning rows; the standard split selects the epoch on its validation fold.
+                  only: tuple[str, ...] | None = None, protocol: str = "fine-tuned") -> None:
+    """Fine-tuning rows; a split with a validation fold selects the epoch on it.
 
     ``only``: evaluation labels to run (e.g. ``("paper split",)``); default all.
     """
@@ -208,23 +290,47 @@ def finetune_rows(b: TableBuilder, method: str, encoder: str, make_result: Calla
             return res.y_test, res.test_scores
         scores = pooled_scores(run, data, ev, kind, (study.seed,))
         rule = "epoch chosen on the validation fold" if select == "val" else "last epoch"
-        b.classification(_row(method, encoder, data.name, kind, ev.label, "fine-tuned", ablation), kind, scores,
+        b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
                          len(data.classes), f"{details}; batch {study.profile.evaluation.finetune_batch}; {rule}; "
                                             f"1 seed; {ev.description}", paper, "")
 
 
 def table2_finetune(study: Study) -> TableResult:
-    """Fine-tuning, multi-class, PTB-XL and CPSC (P-B Table 2), with the supervised baseline."""
+    """Fine-tuning, multi-class (P-B Table 2): rb, mb (their first pretraining run) and the same encoder trained
+    from scratch ("Supervised"). Where a split has a validation fold, each goes through the same search of the
+    fine-tuning lr, with the authors' lr from that search beside it; elsewhere the authors' recipe runs as
+    published (the supervised baseline for ``evaluation.supervised_epochs``)."""
     b = TableBuilder(study, "table2_finetune", "finetune")
     plan = study.profile.evaluation
     tuned = f"fine-tuned {plan.finetune_epochs} epochs (code recipe: 0.67-40 Hz filters, RandAugment)"
+    scratch = f"trained from scratch (random init, seed {study.seed}; {study.model_text})"
     for data in (study.ptbxl, study.cpsc):
-        for method, _, enc, label in _encoders(study, [RB, MB]):
-            finetune_rows(b, method, label, _finetune_maker(study, data, MC, enc), data, MC, tuned, paper={})
-        make = _finetune_maker(study, data, MC, scratch_epochs=plan.supervised_epochs)
-        finetune_rows(b, "Supervised", f"trained from scratch ({study.model_text})", make, data, MC,
-                      f"trained from scratch, {plan.supervised_epochs} epochs", paper={})
+        chosen = [ev for ev in evaluations(study, data) if plan.finetune_on is None or ev.label in plan.finetune_on]
+        searched = tuple(ev.label for ev in chosen if all(len(f.val) for f in ev.folds))
+        fixed = tuple(ev.label for ev in chosen if ev.label not in searched)
+        rows = [(v.method, study.encoder_label(v), study.encoder(v)) for v in (RB, MB)]
+        for method, label, enc in rows + [("Supervised", scratch, study.random_encoder())]:
+            if searched:
+                _search_rows(b, method, label, data, MC, enc, paper={}, only=searched)
+            if fixed and method != "Supervised":
+                finetune_rows(b, method, label, _finetune_maker(study, data, MC, enc), data, MC, tuned, paper={},
+                              only=fixed)
+        if fixed:
+            finetune_rows(b, "Supervised", scratch, _scratch_maker(study, data, MC), data, MC,
+                          f"trained from scratch, {plan.supervised_epochs} epochs (code recipe)", paper={}, only=fixed)
     return b.result()
+
+
+def _scratch_maker(study: Study, data: LabelledSet, kind: str):
+    """``make(fold, labels, seed, select)``: the encoder trained from scratch with the authors' recipe for
+    ``evaluation.supervised_epochs`` (the "Supervised" row where no search runs)."""
+    def make(fold, labels, seed, select):
+        val = dict(val_x=data.x(fold.val), val_y=labels(fold.val)) if select == "val" else {}
+        return supervised_from_scratch(study.profile.model, data.x(fold.train), labels(fold.train), data.x(fold.test),
+                                       labels(fold.test), TASK[kind], epochs=study.profile.evaluation.supervised_epochs,
+                                       recipe=finetune_recipe_of(study), select=select, seed=seed, n_boot=0,
+                                       n_classes=len(data.classes), device=study.device, progress=study.progress, **val)
+    return make
 
 
 def table3_low_shot(study: Study) -> TableResult:
@@ -252,7 +358,34 @@ def table3_low_shot(study: Study) -> TableResult:
                                   f"each; mean ± population sd over draws; {ev.description}",
                        "paper_key": {"method": method, "dataset": "PTB-XL", "task": ML, "metric": "AUC",
                                      "setting": pct}})
+    _low_shot_cnn_rows(b)
     return b.result()
+
+
+CNN = "1-D ResNet (from scratch)"
+
+
+def _low_shot_cnn_rows(b: TableBuilder) -> None:
+    """Table 3's reference: the 1-D ResNet trained from scratch on the same draws of the same training labels
+    (12 leads at 100 Hz, its last epoch), where self-supervision has to earn its keep."""
+    study, plan = b.study, b.study.profile.evaluation
+    data = study.ptbxl
+    for ev in evaluations(study, data):
+        fold, labels = task_fold(data, ev.folds[0], ML)
+        x_train, x_test = data.x(fold.train, ALL_LEADS), data.x(fold.test, ALL_LEADS)
+        for fraction in plan.low_shot:
+            pct = f"{fraction:.0%}"
+            if low_shot_size(len(fold.train), fraction) < 2:
+                continue
+            res = low_shot_resnet1d(x_train, labels(fold.train), x_test, labels(fold.test), "multilabel", fraction,
+                                    n_draws=plan.low_shot_draws, seed=study.seed, n_boot=0)
+            b.add({**_row(CNN, f"{CNN_TEXT}, 12 leads", "PTB-XL", ML, ev.label, "trained from scratch, low-shot",
+                          f"{pct} of training labels"),
+                   "metric": "AUC", "ours": res.mean["auc"], "sd": res.sd["auc"], "sd_over": "draws",
+                   "n_runs": plan.low_shot_draws, "n_test": len(fold.test), "paper_key": None,
+                   "details": f"the same {plan.low_shot_draws} draws of {res.n_per_draw} training records as the "
+                              f"probes; AdamW one-cycle, at least 100 steps, last epoch; mean ± population sd over "
+                              f"draws; {ev.description}"})
 
 
 REDUCED_LEADS = (("II", (1,)), ("II+V1", (1, 2)))
@@ -313,7 +446,7 @@ def table6_cropa(study: Study) -> TableResult:
     plan = study.profile.evaluation
     for base in (RB, MB):
         for cropa in (True, False):
-            variant = base if cropa else without_cropa(base)
+            variant = study.ablation(base if cropa else without_cropa(base))
             enc, label = study.encoder(variant, pretrained_here=True), study.encoder_label(variant, pretrained_here=True)
             tag = "yes" if cropa else "no"
             feats = study.features(variant.key, enc, study.ptbxl)
@@ -345,7 +478,7 @@ def table7_masking(study: Study) -> TableResult:
     """Masking strategy and ratio, PTB-XL multi-label linear (P-B Table 7)."""
     b = TableBuilder(study, "table7_masking", "masking")
     for kind, scale in study.profile.evaluation.mask_ratios:
-        variant = masking_variant(kind, scale)
+        variant = study.ablation(masking_variant(kind, scale))
         freq = 1 if kind == "random" else variant.mask.n_blocks
         _probe_own_run(b, variant, f"ratio=({_ratio_text(kind, scale[0])}, {_ratio_text(kind, scale[1])}), freq={freq}")
     return b.result()
@@ -355,5 +488,5 @@ def table8_leads(study: Study) -> TableResult:
     """8-lead vs 12-lead ECG-JEPA_rb, PTB-XL multi-label linear (P-B Table 8)."""
     b = TableBuilder(study, "table8_leads", "leads_8_vs_12")
     for variant in (RB, RB_12_LEADS):
-        _probe_own_run(b, variant, f"{variant.n_leads} leads")
+        _probe_own_run(b, study.ablation(variant), f"{variant.n_leads} leads")
     return b.result()

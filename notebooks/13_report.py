@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # 12 · Report
+# # 13 · Report
 # Gathers the tables of notebooks 00–11 into `REPORT.md`: the headline table of the paper's claims first, then
 # one compact table per paper table beside the paper's numbers, the figures, and every deviation. Tables from
 # different runs (commit, seed, overrides, encoders) are refused unless `allow_mixed` is true.
