@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ecgjepa_core.paths import REPO_ROOT, golden_dir
-from ecgjepa_core.report import provenance
+from ecgjepa_core.report import claims, provenance
 from ecgjepa_core.study.encoders import parse_encoders
 from ecgjepa_core.report.claims import CLAIMS
 from ecgjepa_core.run import select_notebooks
@@ -58,14 +58,30 @@ def test_smoke_profile_end_to_end(smoke_run):
     assert (mb.paper == 0.912).all() and mb.ours.between(0, 1).all() and mb.details.str.contains("seeds").all()
     assert mb.encoder.str.startswith("pretrained here: mb").all()
     assert {"Random init", "ECG-JEPA_rb", "ECG-JEPA_mb"} <= set(linear.method)
-    assert "Supervised" in set(pd.read_csv(results / "table2_finetune.csv").method)
+    finetuned = pd.read_csv(results / "table2_finetune.csv")
+    searched = finetuned[finetuned.protocol == "fine-tuned, lr searched on validation"]
+    assert {"Supervised", "ECG-JEPA_rb", "ECG-JEPA_mb"} == set(searched.method)
+    assert set(searched.split) == {"standard split"} and "fine-tuned, authors' lr" in set(finetuned.protocol)
+    # smoke pretrains 2 seeds of each main run: Table 1's rows pool them, sd over runs, the CI nested
+    rb = linear[(linear.method == "ECG-JEPA_rb") & (linear.ablation.isna()) & (linear.metric == "AUC")]
+    assert (rb.n_runs == 2).all() and (rb.sd_over == "pretraining seeds").all()
+    assert rb.encoder.str.contains("2 epochs, seeds 0/1 (").all()
+    kept = claims.load_test_scores(results, "table1_linear")
+    assert any(s.groups is not None and s.n_runs == 2 for s in kept.values())
+    references = pd.read_csv(results / "references.csv")
+    assert {"1-D ResNet (from scratch)", "Logistic regression (ECG features)", "ECG-JEPA_mb"} <= set(references.method)
+    low_shot = pd.read_csv(results / "table3_low_shot.csv")
+    assert "1-D ResNet (from scratch)" in set(low_shot.method)
+    curves = pd.read_csv(results / "learning_curves.csv")
+    assert set(curves.run) == {"rb", "mb", "weimann"} and set(curves.epoch) == {1, 2}
     figures = {p.name for p in (results / "figures").glob("*.png")}
     assert {"masking_strategies.png", "cropa_mask.png", "pretraining_curves.png", "roc_table1_linear_mb_ptbxl.png",
             "embedding_mb_ptbxl.png", "table1_linear_ours_vs_paper.png"} <= figures
     report = (results / "REPORT.md").read_text()
     assert report.index("## Headline") < report.index("## Table 1") < report.index("## Deviations from the paper")
     assert len(_headline(report)) == len(CLAIMS) and "Notebooks 00–" in report
-    assert len(report.encode()) < 20_000, f"REPORT.md is {len(report.encode())} bytes"
+    assert "## Learning curves and collapse" in report
+    assert len(report.encode()) < 24_000, f"REPORT.md is {len(report.encode())} bytes"
     assert len(pd.read_csv(results / "pretraining_runs.csv")) == len(pretrained_variants(Study("smoke", progress=False)))
     identities = provenance.read_identities(results, list(TABLE_ORDER))
     assert len(identities) == len(TABLE_ORDER) and provenance.differences(identities) == []
@@ -112,7 +128,7 @@ def test_mixed_runs_are_refused_by_the_report(smoke_run, tmp_path):
     ident = json.loads((mixed / "table3_low_shot.provenance.json").read_text())
     (mixed / "table3_low_shot.provenance.json").write_text(json.dumps({**ident, "seed": 1}))
     env = {**os.environ, "ECGJEPA_CACHE": str(results.parent / "cache"), "ECGJEPA_RUNS": str(results.parent / "runs")}
-    run = [sys.executable, "-m", "ecgjepa_core.run", "--profile", "smoke", "--results", str(mixed), "--only", "12"]
+    run = [sys.executable, "-m", "ecgjepa_core.run", "--profile", "smoke", "--results", str(mixed), "--only", "13"]
     refused = subprocess.run(run, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert refused.returncode == 1 and "seed differs: 0 in" in refused.stderr and "1 in table3_low_shot" in refused.stderr
     allowed = subprocess.run(run + ["-p", "allow_mixed", "true"], cwd=REPO_ROOT, env=env, capture_output=True,

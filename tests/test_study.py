@@ -66,9 +66,25 @@ def test_pretrained_variants_are_every_model_the_tables_use():
 
     study = Study("smoke", progress=False)
     keys = [v.key for v in pretrained_variants(study)]
-    assert len(keys) == len(set(keys)) and keys[:3] == ["rb", "mb", "rb-realonly"]
-    assert {"rb-nocropa", "mb-nocropa", "rb-12lead", "rb-0.3-0.4", "mb-0.1-0.15"} <= set(keys)
+    # smoke: 2 pretraining seeds of the main runs, ablations at 1 epoch (their own runs, rb / mb included)
+    assert len(keys) == len(set(keys)) and keys[:5] == ["rb", "rb-s1", "mb", "mb-s1", "rb-realonly"]
+    assert {"rb-1ep", "mb-1ep", "rb-nocropa-1ep", "mb-nocropa-1ep", "rb-12lead-1ep", "rb-0.3-0.4-1ep",
+            "mb-0.1-0.15-1ep", "weimann", "weimann-s1"} <= set(keys)
     assert set(keys) == {v.key for spec in TABLES for v in spec.variants(study)}
+
+
+def test_pretraining_seed_and_length_reach_the_run_and_its_folder():
+    from ecgjepa_core.study.study import MB, RB
+
+    study = Study("smoke", progress=False)
+    seeds = study.main_runs(RB)
+    assert [v.seed for v in seeds] == [0, 1] and study.pretrain_config(seeds[1]).seed == study.seed + 1
+    short = study.ablation(MB)
+    assert short.key == "mb-1ep" and study.pretrain_config(short).epochs == 1 and study.epochs_of(MB) == 2
+    fingerprint = "same data"
+    folders = {study.run_dir(v, fingerprint) for v in (RB, seeds[1], study.ablation(RB))}
+    assert len(folders) == 3  # the seed and the length each change the run folder
+    assert "2 epochs, seeds 0/1 (" in study.runs_label(seeds)
 
 
 def test_paper_eval_pretrains_nothing_and_says_so(monkeypatch, tmp_path):

@@ -160,8 +160,9 @@ class Study:
         """A row's encoder column for one or several pretraining seeds of one variant."""
         if len(variants) == 1:
             return self.encoder_label(variants[0])
-        seeds = ", ".join(str(self.seed + v.seed) for v in variants)
-        return self.encoder_label(variants[0]).replace(f"{variants[0].key}, ", f"{variants[0].key}, seeds {seeds}, ")
+        seeds = "/".join(str(self.seed + v.seed) for v in variants)
+        label = self.encoder_label(variants[0])
+        return label.replace(" epochs (", f" epochs, seeds {seeds} (", 1)
 
     def identity(self) -> dict:
         """What every table of this study records: commit, profile, seed, overrides, encoder files."""

@@ -186,7 +186,7 @@ def _seeded(study: Study, variants: Sequence[Variant], random_init: bool = True
     if random_init:
         seeds = study.random_seeds
         label = study.random_label if len(seeds) == 1 else (
-            f"random init, seeds {', '.join(map(str, seeds))} ({study.model_text})")
+            f"random init, seeds {'/'.join(map(str, seeds))} ({study.model_text})")
         out.append(("Random init", "", label, [(f"random-{s}", study.random_encoder(seed=s)) for s in seeds]))
     return out
 
