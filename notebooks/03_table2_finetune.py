@@ -34,9 +34,10 @@ result = publish(study, "table2_finetune")
 display(Markdown(show(result)))
 
 # %%
-rb = result.score_of(method="ECG-JEPA_rb", dataset="PTB-XL", split="paper split")
+row, rb = result.first_score(method="ECG-JEPA_rb", dataset="PTB-XL")  # the searched row where a split has one
 figures.plot_roc_curves(study.figures_dir / "roc_table2_finetune_rb_ptbxl.png", rb.y, rb.scores[0],
-                        list(study.ptbxl.class_names), title="ECG-JEPA_rb fine-tuned, PTB-XL multi-class (paper split)")
+                        list(study.ptbxl.class_names),
+                        title=f"ECG-JEPA_rb {row['protocol']}, PTB-XL multi-class ({row['split']})")
 
 # %%
 display(Markdown(findings(study, result)))

@@ -16,8 +16,8 @@ PARAMETERS = {"profile", "output_dir", "seed", "encoders", "overrides"}
 
 def test_series_is_complete():
     numbers = [p.name[:2] for p in NOTEBOOKS]
-    assert [n for n in numbers if n != "11"] == [f"{i:02d}" for i in range(11)] + ["12"]  # 11: segmentation
-    assert [p.name for p in NOTEBOOKS if p.name.startswith("12_")] == ["13_report.ipynb"]
+    assert numbers == [f"{i:02d}" for i in range(14)]
+    assert NOTEBOOKS[-1].name == "13_report.ipynb"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -42,7 +42,7 @@ def test_parameters_cell_is_typed(path: Path):
     import papermill as pm
 
     params = pm.inspect_notebook(str(path))
-    assert set(params) == PARAMETERS | ({"allow_mixed"} if path.name.startswith("12_") else set())
+    assert set(params) == PARAMETERS | ({"allow_mixed"} if path.name.startswith("13_") else set())
     assert params["profile"]["inferred_type_name"] == "str" and params["seed"]["inferred_type_name"] == "int"
 
 

@@ -62,7 +62,7 @@ def test_cells_of_several_runs_state_the_sd_over_runs_and_the_nested_interval():
                                                           pooled.groups)}
     auc = cells["AUC"]
     per_run_auc = [np.mean([metric_functions("multilabel")["auc"](y, s) for s in r.scores]) for r in per_run]
-    assert auc["n_runs"] == 3 and auc["sd_over"] == "pretraining seeds" and auc["ci_over"] == CI_OVER_RUNS
+    assert auc["n_runs"] == 3 and auc["sd_over"] == "pretraining seeds" and auc["ci_over"] == CI_OVER_RUNS.format(runs="pretraining seeds")
     assert auc["sd"] == pytest.approx(np.std(per_run_auc)) and auc["ours"] == pytest.approx(np.mean(per_run_auc))
     assert auc["ci_low"] < min(per_run_auc[1], auc["ours"]) and auc["ci_high"] > auc["ours"]
     single = classification_cells(ML, y, per_run[0].scores, 3, 300, 0, "probe seeds")[0]

@@ -33,7 +33,7 @@ TASK = {ML: "multilabel", MC: "multiclass"}
 METRICS = {ML: {"auc": "AUC", "f1": "F1"},
            MC: {"auc_ovo": "AUC (one-vs-one)", "auc_ovr": "AUC (one-vs-rest)", "f1": "F1"}}
 CI_OVER_SEEDS = "test records (the mean over seeds, resampled)"
-CI_OVER_RUNS = "test records and pretraining seeds (nested bootstrap of the mean)"
+CI_OVER_RUNS = "test records and {runs} (nested bootstrap of the mean)"
 # A seed-mean interval redraws the pretraining runs with this offset from the record-draw seed.
 RUN_DRAW_OFFSET = 7919
 
@@ -75,6 +75,15 @@ class TableResult:
         return self.scores[found[0]]
 
 
+    def first_score(self, **key: str) -> tuple[dict, TestScores]:
+        """The first kept score set (in table order) whose row key matches ``key``, with that row key as a dict."""
+        for k, scores in self.scores.items():
+            fields = dict(zip(ROW_KEY, k))
+            if all(fields[f] == v for f, v in key.items()):
+                return fields, scores
+        raise KeyError(f"{self.name}: no kept score set matches {key}")
+
+
 def row_key(row: dict | pd.Series) -> tuple:
     return tuple(str(row.get(k, "") if isinstance(row, dict) else row[k]) for k in ROW_KEY)
 
@@ -96,12 +105,13 @@ def _one_prediction(task: str, scores: np.ndarray) -> bool:
 
 
 def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes: int, n_boot: int,
-                         seed: int, sd_over: str, groups: np.ndarray | None = None) -> list[dict]:
+                         seed: int, sd_over: str, groups: np.ndarray | None = None,
+                         runs_over: str = "pretraining seeds") -> list[dict]:
     """Rows' value fields for every metric of ``task``: mean ± sd over the S seeds of ``scores`` (S, N, C),
     a 95 % bootstrap CI over test records of that mean, and the flags.
 
     With ``groups`` (S,) naming several pretraining runs, the sd is over runs (each run's mean over its probe
-    seeds) and the CI is nested: every resample also redraws the runs."""
+    seeds; ``runs_over`` names them) and the CI is nested: every resample also redraws the runs."""
     runs = None if groups is None or len(np.unique(groups)) == 1 else np.asarray(groups)
     fns = metric_functions(TASK[task])
     present = _classes_present(task, y, n_classes)
@@ -119,10 +129,11 @@ def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes
         flags = "; ".join(x for x in (absent, one if not label.startswith("AUC") else "") if x)
         out.append({"metric": label, "ours": float(values.mean()),
                     "sd": float(spread.std()) if len(spread) > 1 else math.nan,
-                    "sd_over": ("pretraining seeds" if runs is not None else sd_over) if len(spread) > 1 else "",
+                    "sd_over": (runs_over if runs is not None else sd_over) if len(spread) > 1 else "",
                     "n_runs": len(spread),
                     "ci_low": low, "ci_high": high,
-                    "ci_over": (CI_OVER_RUNS if runs is not None else CI_OVER_SEEDS) if weights is not None else "",
+                    "ci_over": (CI_OVER_RUNS.format(runs=runs_over) if runs is not None else CI_OVER_SEEDS)
+                    if weights is not None else "",
                     "n_test": len(y), "flags": flags})
     return out
 

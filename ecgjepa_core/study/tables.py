@@ -30,6 +30,7 @@ from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, 
                                       without_cropa)
 
 REAL_ONLY = "real ECGs only"
+RANDOM_RUNS = "initialisation seeds"  # what the runs of a random-init row are
 ALL_LEADS = tuple(range(12))
 CNN_TEXT = "4 residual stages, 32-128 channels, 100 Hz"
 
@@ -103,12 +104,12 @@ class TableBuilder:
         self.scores: dict[tuple, TestScores] = {}
 
     def classification(self, key: dict, kind: str, scores: TestScores, n_classes: int, details: str,
-                       paper: dict | None, sd_over: str) -> None:
+                       paper: dict | None, sd_over: str, runs_over: str = "pretraining seeds") -> None:
         """Rows of every metric of ``kind`` for one row key, from the seeds' test scores."""
         plan = self.study.profile.evaluation
         self.scores[row_key(key)] = scores
         for cell in classification_cells(kind, scores.y, scores.scores, n_classes, plan.bootstrap, self.study.seed,
-                                         sd_over, scores.groups):
+                                         sd_over, scores.groups, runs_over):
             cell_paper = None if paper is None else {
                 "method": key["method"], "dataset": key["dataset"], "task": key["task"],
                 **paper_key(cell["metric"], **paper)}
@@ -139,7 +140,7 @@ def over_runs(per_run: Sequence[TestScores]) -> TestScores:
 
 def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray | Sequence[np.ndarray],
                data: LabelledSet, kind: str, protocol: str = "linear", ablation: str = "",
-               paper: dict | None = None, recipe: str | None = None) -> None:
+               paper: dict | None = None, recipe: str | None = None, runs_over: str = "pretraining seeds") -> None:
     """Linear-probe rows (AUC, F1) of one encoder (or several pretraining runs of it: a list of (N, D) feature
     matrices) on one dataset and task, for every evaluation.
 
@@ -158,11 +159,12 @@ def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray 
                 return res.y_test, res.test_scores
             per_run.append(pooled_scores(run, data, ev, kind, study.probe_seeds))
         scores = over_runs(per_run)
-        pretraining = f"; {len(runs)} pretraining runs (seeds)" if len(runs) > 1 else ""
+        pretraining = f"; {len(runs)} runs ({runs_over})" if len(runs) > 1 else ""
         details = (f"linear probe ({recipe} recipe, last epoch), {len(study.probe_seeds)} probe seeds{pretraining}; "
                    f"{ev.description}")
         b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
-                         n_classes, details, paper, "probe seeds")
+                         n_classes, details, paper, "probe seeds",
+                         runs_over)
 
 
 def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = True):
@@ -198,16 +200,17 @@ def table1_linear(study: Study) -> TableResult:
     variants = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic and study.can_pretrain else [])
     for method, ablation, label, encoders in _seeded(study, variants):
         paper = None if ablation else {}
+        runs_over = RANDOM_RUNS if method == "Random init" else "pretraining seeds"
         for data in (study.ptbxl, study.cpsc):
             feats = [study.features(key, enc, data) for key, enc in encoders]
             for kind in (ML, MC):
-                probe_rows(b, method, label, feats, data, kind, ablation=ablation, paper=paper)
+                probe_rows(b, method, label, feats, data, kind, ablation=ablation, paper=paper, runs_over=runs_over)
         if study.profile.evaluation.probe_recipe != "code":  # the authors' recipe as published, for reference
             feats = [study.features(key, enc, study.ptbxl) for key, enc in encoders]
             for kind in (ML, MC):
                 probe_rows(b, method, label, feats, study.ptbxl, kind,
                            protocol="linear, raw features (authors' probe)", ablation=ablation, paper=paper,
-                           recipe="code")
+                           recipe="code", runs_over=runs_over)
     return b.result()
 
 
