@@ -13,8 +13,8 @@ For the paper configuration (docs/method_kim.md §9) and the cpu-study model it 
 
 Paths. ``reference``: dense scores with the CroPA mask as −inf and an explicit softmax, float32,
 AdamW with PyTorch's default (per-tensor loop) implementation: how the authors compute.
-``default``: what the package uses by default: ``ModelConfig().attention``,
-:func:`~ecgjepa_core.training.precision.fast_precision`, :func:`~ecgjepa_core.training.pretrain.make_optimizer` and the
+``default``: what the package uses by default: the configuration's attention (the paper's default, the
+cpu-study profile's own), :func:`~ecgjepa_core.training.precision.fast_precision` (``--precision`` overrides it), :func:`~ecgjepa_core.training.pretrain.make_optimizer` and the
 same :func:`~ecgjepa_core.training.pretrain.train_step` that :func:`pretrain` runs.
 
 Before timing, the same run asserts that both paths compute the same loss (before and after one
@@ -52,6 +52,7 @@ from ecgjepa_core.evaluation.features import extract_features
 from ecgjepa_core.models.masking import sample_time_mask
 from ecgjepa_core.models.ecgjepa import ECGJEPA, ema_momentum
 from ecgjepa_core.paths import SAMPLE_DIR, shared_dir
+from ecgjepa_core.study.profiles import cpu_study
 from ecgjepa_core.training.precision import autocast_for, fast_precision
 from ecgjepa_core.training.pretrain import PretrainConfig, adamw_param_groups, make_optimizer, train_step
 
@@ -63,7 +64,7 @@ LR = 1e-4  # learning rate of the benchmark's steps (large enough that one updat
 
 CONFIGS = {
     "paper": ModelConfig(),
-    "cpu-study": ModelConfig(embed_dim=128, depth=4, num_heads=4, pred_embed_dim=64, pred_depth=2, pred_num_heads=4),
+    "cpu-study": cpu_study().model,  # the profile's model, its attention included
 }
 QUICK_CONFIGS = {
     "tiny": ModelConfig(embed_dim=32, depth=2, num_heads=4, pred_embed_dim=16, pred_depth=1, pred_num_heads=2,
@@ -81,13 +82,15 @@ class BenchPath:
     optimizer: Callable[[ECGJEPA], torch.optim.Optimizer]
 
 
-def paths(device: torch.device) -> dict[str, BenchPath]:
+def paths(device: torch.device, precision: str = "auto", attention: str | None = None) -> dict[str, BenchPath]:
+    """The two paths; ``precision`` "auto" is :func:`fast_precision`, ``attention`` None the package default."""
     cfg = PretrainConfig()
     ref_opt = lambda m: torch.optim.AdamW(adamw_param_groups(m, cfg.weight_decay), lr=cfg.lr_min,  # noqa: E731
                                           betas=cfg.betas, weight_decay=cfg.weight_decay)
     default_opt = lambda m: make_optimizer(m, cfg, device)  # noqa: E731
     return {"reference": BenchPath("reference", "reference", "fp32", ref_opt),
-            "default": BenchPath("default", ModelConfig().attention, fast_precision(device), default_opt)}
+            "default": BenchPath("default", attention or ModelConfig().attention,
+                                 fast_precision(device) if precision == "auto" else precision, default_opt)}
 
 
 # ---------------------------------------------------------------- memory
@@ -191,7 +194,7 @@ def check_equal(cfg: ModelConfig, device: torch.device, batch: int, bf16: bool) 
     Stochastic depth draws from the global RNG in the same order on both paths, so each step is
     seeded identically. Raises AssertionError if they differ beyond the tolerances.
     """
-    p = paths(device)
+    p = paths(device, "auto", cfg.attention)
     ref_path = p["reference"]
     fp32_default = BenchPath("default-fp32", p["default"].attention, "fp32", p["default"].optimizer)
     x = torch.randn(batch, cfg.n_leads, cfg.n_samples, generator=torch.Generator().manual_seed(1)).to(device)
@@ -296,7 +299,8 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 def run(quick: bool = False, repeats: int = 3, warmup: int = 1, max_batch: int = 32, ram_fraction: float = 0.5,
-        bf16_check: bool = False, configs: list[str] | None = None, data_dir: Path | None = None) -> dict[str, Any]:
+        bf16_check: bool = False, configs: list[str] | None = None, data_dir: Path | None = None,
+        precision: str = "auto") -> dict[str, Any]:
     device = torch.device("cpu")
     torch.set_num_threads(os.cpu_count() or 1)
     chosen = QUICK_CONFIGS if quick else CONFIGS
@@ -304,7 +308,7 @@ def run(quick: bool = False, repeats: int = 3, warmup: int = 1, max_batch: int =
     base_batch, feat_n = (2, 4) if quick else (8, 16)
     if quick:
         repeats, warmup, max_batch = 1, 1, 4
-    p = paths(device)
+    p = paths(device, precision)
     use_bf16 = p["default"].precision == "bf16" or bf16_check
     shape = (256, 64, 256) if quick else (1600, 768, 3072)  # teacher MLP at batch 4: 1600 tokens, 768 → 3072
     result: dict[str, Any] = {
@@ -314,7 +318,8 @@ def run(quick: bool = False, repeats: int = 3, warmup: int = 1, max_batch: int =
                     "matmul_shape_mkn": shape,
                     "fp32_matmul_peak_gflops": matmul_peak(torch.float32, *shape, repeats=max(3, repeats)),
                     "bf16_matmul_peak_gflops": matmul_peak(torch.bfloat16, *shape, repeats=max(3, repeats))},
-        "paths": {name: {"attention": q.attention, "precision": q.precision,
+        "paths": {name: {"attention": q.attention if name == "reference" else "the configuration's",
+                         "precision": q.precision,
                          "optimizer": "AdamW default (per-tensor loop)" if name == "reference" else "AdamW fused"}
                   for name, q in p.items()},
         "settings": {"quick": quick, "repeats": repeats, "warmup": warmup, "max_batch": max_batch,
@@ -323,9 +328,10 @@ def run(quick: bool = False, repeats: int = 3, warmup: int = 1, max_batch: int =
     }
     peak_key = "bf16_matmul_peak_gflops" if p["default"].precision == "bf16" else "fp32_matmul_peak_gflops"
     for cname, cfg in chosen.items():
+        p = paths(device, precision, cfg.attention)
         entry: dict[str, Any] = {"model": {k: getattr(cfg, k) for k in (
             "embed_dim", "depth", "num_heads", "pred_embed_dim", "pred_depth", "pred_num_heads", "n_leads",
-            "n_patches", "patch_size")}}
+            "n_patches", "patch_size", "attention")}}
         entry["equality"] = check_equal(cfg, device, 1 if not quick and cname == "paper" else 2, use_bf16)
         mask = _masks(cfg, 1)[0]
         train: dict[str, Any] = {}
@@ -420,12 +426,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--max-batch", type=int, default=32, help="cap on the large batch (run time)")
     ap.add_argument("--ram-fraction", type=float, default=0.5, help="memory budget for the large batch")
     ap.add_argument("--bf16-check", action="store_true", help="also check bf16 agreement when fp32 is the default")
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+                    help="the default path's precision (auto: bf16 where the hardware multiplies it natively)")
     ap.add_argument("--config", action="append", choices=sorted(CONFIGS), help="only these configurations")
     ap.add_argument("--data-dir", type=Path, help="PTB-XL folder for the data-side measurement "
                                                   "(default: ../shared/data/ptbxl, else the shipped sample)")
     args = ap.parse_args(argv)
     result = run(args.quick, args.repeats, args.warmup, args.max_batch, args.ram_fraction, args.bf16_check,
-                 args.config, args.data_dir)
+                 args.config, args.data_dir, args.precision)
     print(table(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -27,6 +32,7 @@ from IPython.display import Markdown, display
 
 from ecgjepa_core.report import figures, markdown
 from ecgjepa_core.report.curves_figure import plot_learning_curves
+from ecgjepa_core.study.encoder_export import export_encoders
 from ecgjepa_core.study.learning_curves import study_curves, write_verdicts
 from ecgjepa_core.study.registry import main_runs, weimann_runs
 from ecgjepa_core.study.study import MB, Study
@@ -60,6 +66,14 @@ if first:
     write_verdicts(study.output_dir, verdicts)
     plot_learning_curves(curves, study.figures_dir / "learning_curves.png")
     display(Markdown(curves.round(4).to_markdown(index=False) + "\n\n" + "\n".join("- " + v for v in verdicts)))
+
+# %% [markdown]
+# The final encoders of the first seed of each main row, copied to `encoders/` beside the tables (with their SHA-256
+# and the `-p encoders` value that re-evaluates every table on them without pretraining).
+
+# %%
+exported = export_encoders(study, first)
+display(Markdown(exported.to_markdown(index=False) if len(exported) else "No encoder pretrained here."))
 
 # %%
 features = study.features("mb", study.encoder(MB), study.ptbxl)

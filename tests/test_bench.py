@@ -54,8 +54,8 @@ def test_a_real_difference_fails_the_check(monkeypatch):
     """The equality check is not vacuous: a path that drops CroPA is caught."""
     real = bench.paths
 
-    def broken(device):
-        p = real(device)
+    def broken(device, *args):
+        p = real(device, *args)
         return {**p, "default": bench.BenchPath("default", "sdpa", "fp32", p["default"].optimizer)}
 
     monkeypatch.setattr(bench, "paths", broken)
@@ -72,3 +72,14 @@ def _cropa_only_on_reference(build):
     data = result["data"]
     assert data["records"] == 10 and data["ptbxl_dir"].endswith("data/sample/ptbxl")
     assert min(data["cache_build_records_per_s_1_workers"], data["loader_samples_per_s"]) > 0
+
+
+def test_cpu_study_config_is_the_profiles_model_and_precision_can_be_chosen():
+    from ecgjepa_core.study.profiles import cpu_study
+
+    assert bench.CONFIGS["cpu-study"] == cpu_study().model
+    cpu = torch.device("cpu")
+    forced = bench.paths(cpu, "fp32", cpu_study().model.attention)["default"]
+    assert (forced.precision, forced.attention) == ("fp32", cpu_study().model.attention)
+    assert bench.paths(cpu, "bf16")["default"].precision == "bf16"
+    assert bench.paths(cpu)["default"].precision == bench.fast_precision(cpu)

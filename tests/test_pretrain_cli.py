@@ -15,8 +15,9 @@ from ecgjepa_core.pretrain import main
 from ecgjepa_core.study.profiles import ALLOW_CPU_ENV
 
 REPO = Path(__file__).resolve().parent.parent
-# One epoch instead of the smoke profile's two: the same value goes to the command and to the notebook.
-OVERRIDES = json.dumps({"pretrain.epochs": 1})
+# One epoch and one pretraining seed instead of the smoke profile's two: the same values go to the command and
+# to the notebook.
+OVERRIDES = json.dumps({"pretrain.epochs": 1, "pretrain.seeds": 1})
 
 
 def _fails(argv: list[str]) -> str:
@@ -28,7 +29,7 @@ def _fails(argv: list[str]) -> str:
 def test_unknown_variant_lists_the_valid_keys():
     message = _fails(["--profile", "smoke", "--variant", "xb"])
     assert "unknown variant 'xb'" in message
-    assert "rb, mb," in message and "mb-nocropa" in message
+    assert "rb, rb-s1, mb, mb-s1," in message and "mb-nocropa" in message and "weimann-s1" in message
 
 
 def test_bad_overrides_name_the_problem():
@@ -70,7 +71,8 @@ def test_torchrun_run_is_reused_by_the_notebooks(tmp_path):
     assert ddp.stdout.count(str(mb_dir)) == 1  # only rank 0 reports
     summary = json.loads((mb_dir / "summary.json").read_text())
     assert summary["variant"] == "mb" and summary["epochs"] == 1
-    run([sys.executable, *cli, "--variant", "rb"])  # notebook 01 also needs rb; one process is enough
+    for variant in ("rb", "weimann"):  # notebook 01 also needs these; one process is enough
+        run([sys.executable, *cli, "--variant", variant])
 
     before = _files(tmp_path / "runs")
     assert {p.split("/")[1] for p in before} >= {mb_dir.name}

@@ -1,0 +1,99 @@
+"""The main rows' encoders copied beside the results, so a reader can re-evaluate without pretraining.
+
+``results/<profile>/encoders/<key>.pt`` holds the final encoder of the first pretraining seed of each main
+row (``rb``, ``mb``, ``weimann``): Kim's as this project's checkpoint (its configuration inside), Weimann's as
+their minified encoder format. ``encoders/README.md`` lists each file's SHA-256 and the ``-p encoders`` value
+that puts them back in every table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ecgjepa_core.study.encoders import ROW_KEYS
+from ecgjepa_core.study.study import Study, Variant
+from ecgjepa_core.training.pretrain import encoder_file
+
+FOLDER = "encoders"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _copy_atomically(src: Path, dest: Path) -> None:
+    """Copy to a temporary file in ``dest``'s folder, then rename over ``dest``: never a half-written file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def exported_rows(study: Study, variants: list[Variant]) -> list[Variant]:
+    """The runs worth shipping: seed 0 of each main row pretrained here (a given file is the user's already)."""
+    return [v for v in variants if v.key in ROW_KEYS and v.seed == 0 and study.given(v) is None]
+
+
+def export_encoders(study: Study, variants: list[Variant]) -> pd.DataFrame:
+    """Copy the final encoder of each of ``exported_rows(study, variants)`` to ``<output_dir>/encoders/<key>.pt``.
+
+    Returns one row per file (row, file, bytes, sha256, source run); writes ``encoders/README.md``.
+    """
+    rows = exported_rows(study, variants)
+    folder = study.output_dir / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    table = []
+    for variant in rows:
+        run_dir, _ = study.pretrained(variant)
+        src = run_dir / encoder_file(study.epochs_of(variant))
+        dest = folder / f"{variant.key}.pt"
+        _copy_atomically(src, dest)
+        table.append({"row": variant.key, "file": f"{FOLDER}/{dest.name}", "bytes": dest.stat().st_size,
+                      "sha256": _sha256(dest), "pretraining": study.encoder_label(variant, pretrained_here=True),
+                      "run": run_dir.name})
+    frame = pd.DataFrame(table, columns=["row", "file", "bytes", "sha256", "pretraining", "run"])
+    (folder / "README.md").write_text(_readme(study, frame))
+    return frame
+
+
+def encoders_parameter(study: Study, frame: pd.DataFrame) -> str:
+    """The ``-p encoders`` value (JSON) that stands these files in for the rows they came from."""
+    return json.dumps({row.row: str(study.output_dir / row.file) for row in frame.itertuples()})
+
+
+def _readme(study: Study, frame: pd.DataFrame) -> str:
+    name = study.profile.name
+    relative = {row.row: f"results/{name}/{row.file}" for row in frame.itertuples()}
+    return "\n".join([
+        f"# Encoders of the {name} profile's main rows",
+        "",
+        "The final encoder of pretraining seed 0 of each main row, copied from its run folder by notebook 01 "
+        "(Kim's rows: this project's checkpoint, configuration inside; Weimann's: their minified encoder format, "
+        "target encoder). Re-evaluate every table on them without pretraining:",
+        "",
+        "```bash",
+        f"./run_all.sh --profile {name} --only 00,02,03,04,05,06,10,11,12,13 --results results/{name}-reeval \\",
+        f"  -p encoders '{json.dumps(relative)}'",
+        "```",
+        "",
+        "Rows computed from a file are labelled with its name and SHA-256, and they stand for one pretraining seed: "
+        "the committed tables pool all the profile's seeds, so their intervals are wider than a one-file rerun's.",
+        "",
+        frame.to_markdown(index=False),
+        "",
+    ])
