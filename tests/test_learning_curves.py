@@ -76,3 +76,17 @@ def test_verdict_and_extrapolation_follow_the_data():
     narrow = _curve([1, 2, 3], [0.70, 0.70, 0.70], [0.5, 0.4, 0.4], [12.0, 5.0, 2.5])
     assert collapse_verdict(narrow, 64).startswith("Dimensional collapse")
     assert "levelled off" in extrapolation_text(narrow)
+
+
+def test_a_transient_dip_and_the_full_scale_paragraph_are_said():
+    from ecgjepa_core.study.learning_curves import full_scale_text
+
+    dipped = _curve([1, 2, 3, 4], [0.60, 0.55, 0.62, 0.66], [0.5, 0.05, 0.4, 0.5], [12.0, 4.0, 11.0, 13.0])
+    verdict = collapse_verdict(dipped, 16)
+    assert verdict.startswith("No collapse") and "at epoch 2 the mean sd was 0.05 (10% of epoch 1's)" in verdict
+    assert "dipped" not in collapse_verdict(_curve([1, 2, 3], [0.6, 0.6, 0.6], [0.5, 0.4, 0.5], [12.0] * 3), 16)
+    curves = pd.concat([dipped.assign(run="rb", loss=[0.4, 0.3, 0.2, 0.1]),
+                        dipped.assign(run="mb", probe_val_auc=[0.7, 0.69, 0.65, 0.6])])
+    text = full_scale_text(curves, steps=616, records=2434, width=96, paper_epochs=100)
+    assert "rising for 1 of 2 runs and falling for 1" in text and "616 steps on 2,434 ECGs" in text
+    assert "the pretraining loss still fell for 1" in text  # mb's loss is unknown (NaN): not counted

@@ -19,6 +19,7 @@ import pandas as pd
 from ecgjepa_core.checkpoint import load_checkpoint, load_weimann_encoder
 from ecgjepa_core.evaluation.collapse import representation_diagnostics
 from ecgjepa_core.evaluation.features import extract_features
+from ecgjepa_core.study.profiles import paper
 from ecgjepa_core.training.pretrain import LOG, encoder_file
 
 COLUMNS = ("epoch", "loss", "probe_val_auc", "mean_sd", "effective_rank", "effective_rank_uncentred", "dim")
@@ -39,6 +40,11 @@ AUC_TOLERANCE = 0.005
 # Still rising: the AUC grew by more than 0.001 per epoch over the last epochs (0.01 per 10 epochs).
 RISING_SLOPE = 0.001
 SLOPE_EPOCHS = 3
+# The paper's pretraining corpus: Chapman + Ningbo and CODE-15 as its code selects them (the paper: "approximately
+# 180,000").
+PAPER_CORPUS = 174_140
+# A transient dip: at an epoch before the last, the mean sd fell below half of its first value.
+DIP_SD_FRACTION = 0.5
 
 
 def _load(path: Path, family: str):
@@ -132,11 +138,19 @@ def collapse_verdict(curve: pd.DataFrame, dim: int) -> str:
         head = "Dimensional collapse"
     else:
         head = "No collapse"
-    return (f"{head}: at epoch {last.epoch:.0f} the effective rank is {last.effective_rank:.1f} of {dim} "
+    text = (f"{head}: at epoch {last.epoch:.0f} the effective rank is {last.effective_rank:.1f} of {dim} "
             f"dimensions ({last.effective_rank / dim:.0%}; it {rank_trend} from {first.effective_rank:.1f} at "
             f"epoch {first.epoch:.0f}), the mean per-dimension sd {sd_trend} from {first.mean_sd:.3g} to "
             f"{last.mean_sd:.3g}, and the validation probe AUC {auc_trend} from {first.probe_val_auc:.3f} to "
             f"{last.probe_val_auc:.3f}.")
+    low = curve.iloc[:-1].loc[lambda c: c.mean_sd < DIP_SD_FRACTION * first.mean_sd]
+    if len(low):
+        worst = low.loc[low.mean_sd.idxmin()]
+        text += (f" On the way it dipped towards collapse: at epoch {worst.epoch:.0f} the mean sd was "
+                 f"{worst.mean_sd:.3g} ({worst.mean_sd / first.mean_sd:.0%} of epoch {first.epoch:.0f}'s), the "
+                 f"effective rank {worst.effective_rank:.1f} and the probe AUC {worst.probe_val_auc:.3f}, then "
+                 "it recovered.")
+    return text
 
 
 def extrapolation_text(curve: pd.DataFrame) -> str:
@@ -155,6 +169,30 @@ def extrapolation_text(curve: pd.DataFrame) -> str:
                 "so longer pretraining would likely not help it.")
     return (f"The validation probe AUC had levelled off by the last epoch ({slope:+.4f} per epoch over {span}), "
             "so longer pretraining would likely change it little.")
+
+
+def full_scale_text(curves: pd.DataFrame, steps: int, records: int, width: int, paper_epochs: int) -> str:
+    """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph."""
+    falling = rising = loss_falling = 0
+    for _, curve in curves.groupby("run"):
+        tail = curve.sort_values("epoch").tail(SLOPE_EPOCHS)
+        if len(tail) < 2:
+            continue
+        epochs = tail["epoch"].to_numpy(float)
+        auc_slope = float(np.polyfit(epochs, tail["probe_val_auc"].to_numpy(float), 1)[0])
+        falling += auc_slope < -RISING_SLOPE
+        rising += auc_slope > RISING_SLOPE
+        loss = tail["loss"].to_numpy(float)
+        loss_falling += bool(np.isfinite(loss).all()) and float(np.polyfit(epochs, loss, 1)[0]) < 0
+    n = curves["run"].nunique()
+    return (f"Beyond this scale: these runs took {steps} steps on {records:,} ECGs with an encoder {width} wide. At "
+            f"their last epochs the validation probe AUC was rising for {rising} of {n} runs and falling for "
+            f"{falling}, while the pretraining loss still fell for {loss_falling}: at this size the objective "
+            "keeps improving after the probe stops, so more of the same pretraining would not raise the linear "
+            "probes, and nothing in these curves predicts the paper's scale (a 768-wide encoder for "
+            f"{paper_epochs} epochs on ~{PAPER_CORPUS:,} ECGs, {PAPER_CORPUS / records:.0f} times this corpus). That "
+            "question needs the `paper` "
+            "profile (GPU) or the authors' weights (`paper-eval`).")
 
 
 def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
@@ -179,9 +217,13 @@ def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
         curve = curve_of_run(run_dir, variant.family, pooled_features(x, study.device), data.y, train, val,
                              seed=study.seed)
         frames.append(curve.assign(run=variant.key))
-        lines.append(f"**{variant.key}**: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} "
+        lines.append(f"`{variant.key}`: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} "
                      f"{extrapolation_text(curve)}")
-    return pd.concat(frames, ignore_index=True), lines
+    curves = pd.concat(frames, ignore_index=True)
+    first = study.pretraining_summary(list(variants)[:1]).iloc[0]
+    lines.append(full_scale_text(curves, int(first["steps"]), int(first["corpus_records"]), study.profile.model.embed_dim,
+                                 paper().pretrain.epochs))
+    return curves, lines
 
 
 SUMMARY = "learning_curves_summary"
