@@ -190,7 +190,7 @@ def check_parameters(profile: str, given: dict[str, Any], declared: dict[str, di
     ``encoders`` and ``overrides`` are parsed here (files must exist, keys and types must fit the profile)
     and passed on as JSON text.
     """
-    from ecgjepa_core.study.encoders import EncoderSpecError, parse_encoders
+    from ecgjepa_core.study.encoders import EncoderSpecError, canonical_encoders, parse_encoders
     from ecgjepa_core.study.overrides import OverrideError, apply_overrides, parse_overrides
 
     known = {k: t for params in declared.values() for k, t in params.items()}
@@ -208,7 +208,10 @@ def check_parameters(profile: str, given: dict[str, Any], declared: dict[str, di
                     apply_overrides(get_profile(profile), parsed)
             except (EncoderSpecError, OverrideError) as err:
                 raise SystemExit(f"-p {key}: {err}") from None
-            out[key] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else (value or "")
+            if key == "encoders":  # absolute paths: the notebooks run in notebooks/, not where the user typed
+                out[key] = canonical_encoders(parsed) if parsed else ""
+            else:
+                out[key] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else (value or "")
             continue
         expected = known[key]
         if expected in _TYPES and (not isinstance(value, _TYPES[expected])

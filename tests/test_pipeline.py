@@ -80,7 +80,8 @@ def test_smoke_profile_end_to_end(smoke_run):
     report = (results / "REPORT.md").read_text()
     assert report.index("## Headline") < report.index("## Table 1") < report.index("## Deviations from the paper")
     assert len(_headline(report)) == len(CLAIMS) and "Notebooks 00–" in report
-    assert "## Learning curves and collapse" in report and "- `rb`: " in report and "Beyond this scale" in report
+    assert "## Learning curves and collapse" in report
+    assert "- `rb`: " in report and "Beyond this scale" in report  # the verdicts reach the report
     assert len(report.encode()) < 24_000, f"REPORT.md is {len(report.encode())} bytes"
     assert len(pd.read_csv(results / "pretraining_runs.csv")) == len(pretrained_variants(Study("smoke", progress=False)))
     identities = provenance.read_identities(results, list(TABLE_ORDER))

@@ -104,6 +104,14 @@ def test_good_parameters_are_normalised():
     assert out == {"seed": 2, "overrides": '{"pretrain.epochs": 3}'}
 
 
+def test_relative_encoder_paths_reach_the_notebooks_absolute(tmp_path, monkeypatch):
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "rb.pt").write_bytes(b"weights")
+    monkeypatch.chdir(tmp_path)
+    out = run.check_parameters("smoke", {"encoders": "rb=w/rb.pt"}, DECLARED)
+    assert json.loads(out["encoders"]) == {"rb": {"path": str(tmp_path / "w" / "rb.pt"), "num_heads": 16}}
+
+
 def test_unknown_parameter_stops_the_runner_before_the_first_notebook(tmp_path, capsys):
     with pytest.raises(SystemExit, match="-p epoch: no notebook declares"):
         run.main(["--only", "00", "-p", "epoch", "1", "--results", str(tmp_path)])

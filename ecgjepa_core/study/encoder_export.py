@@ -71,11 +71,6 @@ def export_encoders(study: Study, variants: list[Variant]) -> pd.DataFrame:
     return frame
 
 
-def encoders_parameter(study: Study, frame: pd.DataFrame) -> str:
-    """The ``-p encoders`` value (JSON) that stands these files in for the rows they came from."""
-    return json.dumps({row.row: str(study.output_dir / row.file) for row in frame.itertuples()})
-
-
 def _readme(study: Study, frame: pd.DataFrame) -> str:
     name = study.profile.name
     relative = {row.row: f"results/{name}/{row.file}" for row in frame.itertuples()}

@@ -16,6 +16,7 @@ of this project's loop (``checkpoint.pt`` of a Weimann run); its target encoder 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -108,6 +109,12 @@ def parse_encoders(spec: str | dict | None) -> dict[str, EncoderSource]:
             raise EncoderSpecError(f"encoders: {key!r} file not found: {path}")
         out[key] = EncoderSource(key, path, heads)
     return out
+
+
+def canonical_encoders(sources: dict[str, EncoderSource]) -> str:
+    """``sources`` as the long form (JSON) with absolute paths: what the notebooks receive, wherever they run."""
+    return json.dumps({k: {"path": str(s.path), "num_heads": s.num_heads} for k, s in sources.items()},
+                      sort_keys=True)
 
 
 def _authors_shape(state: dict[str, torch.Tensor], source: Path) -> dict[str, int]:

@@ -221,8 +221,8 @@ def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
                      f"{extrapolation_text(curve)}")
     curves = pd.concat(frames, ignore_index=True)
     first = study.pretraining_summary(list(variants)[:1]).iloc[0]
-    lines.append(full_scale_text(curves, int(first["steps"]), int(first["corpus_records"]), study.profile.model.embed_dim,
-                                 paper().pretrain.epochs))
+    lines.append(full_scale_text(curves, int(first["steps"]), int(first["corpus_records"]),
+                                 study.profile.model.embed_dim, paper().pretrain.epochs))
     return curves, lines
 
 

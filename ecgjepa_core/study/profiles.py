@@ -220,7 +220,8 @@ def cpu_study() -> Profile:
         # A fine-tuning step of 16 records takes 0.22 s (74 samples/s): one epoch over the 1,442 training records
         # of the standard split ~25 s with its evaluations, so the search (3 lrs x at most 4 epochs x 3 encoders)
         # takes ~15 min. Evaluation in all ~55 min, so ~105 min for the study, a quarter under the 140-minute
-        # budget so that slower 2-core machines stay within it.
+        # budget so that slower 2-core machines stay within it. Measured: 96 min on a 2-core AVX2 EPYC, 57 min on a
+        # 2-core AVX512 Xeon (0.25 s per pretraining step there).
         synthetic=500,
         model=ModelConfig(embed_dim=96, depth=3, num_heads=4, pred_embed_dim=48, pred_depth=2, pred_num_heads=4,
                           drop_path_rate=0.1, attention="factorised"),

@@ -74,7 +74,6 @@ class TableResult:
             raise KeyError(f"{self.name}: {len(found)} kept score sets match {key}")
         return self.scores[found[0]]
 
-
     def first_score(self, **key: str) -> tuple[dict, TestScores]:
         """The first kept score set (in table order) whose row key matches ``key``, with that row key as a dict."""
         for k, scores in self.scores.items():
