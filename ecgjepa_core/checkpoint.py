@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 from torch import nn
@@ -169,12 +171,12 @@ def load_official_jepa(path: str | Path, embed_dim: int = 768, depth: int = 12, 
     return model.eval()
 
 
-def atomic_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file in the target folder, fsync, then rename over ``path``.
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> Path:
+    """``write(f)`` into a temporary file in the target folder, fsync, then rename over ``path``.
 
     The file is mode 0600 whatever the umask (weights and optimiser state are the user's alone
     until they share them). The temporary name ``.<name>.<pid>.<random>.tmp`` carries the
-    writer's process id, so :func:`remove_stale_temporaries` can tell a killed save's leftover
+    writer's process id, so :func:`remove_stale_temporaries` can tell a killed write's leftover
     from one in progress.
     """
     path = Path(path)
@@ -183,7 +185,7 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -191,6 +193,19 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` through :func:`atomic_write`: never a half-written checkpoint."""
+    return atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def atomic_copy(src: str | Path, dest: str | Path) -> Path:
+    """A byte-identical copy of ``src`` at ``dest`` through :func:`atomic_write`."""
+    def copy(f: BinaryIO) -> None:
+        with open(src, "rb") as s:
+            shutil.copyfileobj(s, f)
+    return atomic_write(dest, copy)
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ecgjepa_core.checkpoint import (CheckpointMismatchError, atomic_save, load_checkpoint, load_official_encoder,
-                                     load_official_jepa, official_to_ours, ours_to_official, save_checkpoint)
+from ecgjepa_core.checkpoint import (CheckpointMismatchError, atomic_copy, atomic_save, load_checkpoint,
+                                     load_official_encoder, load_official_jepa, official_to_ours, ours_to_official,
+                                     save_checkpoint)
 from ecgjepa_core.models.config import MULTIBLOCK_MASK, ModelConfig
 from ecgjepa_core.models.ecgjepa import ECGJEPA, Encoder
 
@@ -42,6 +43,16 @@ def test_atomic_save_leaves_no_partial_file(tmp_path):
         atomic_save({"a": lambda: None}, path)  # not picklable: the save fails midway
     assert torch.load(path, weights_only=True)["a"].sum() == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.pt"]
+
+
+def test_atomic_copy_is_byte_identical_and_leaves_no_temporary(tmp_path):
+    src = tmp_path / "a.pt"
+    atomic_save({"a": torch.arange(5)}, src)
+    dest = atomic_copy(src, tmp_path / "out" / "b.pt")
+    assert dest.read_bytes() == src.read_bytes() and [p.name for p in dest.parent.iterdir()] == ["b.pt"]
+    with pytest.raises(FileNotFoundError):
+        atomic_copy(tmp_path / "missing.pt", dest)
+    assert dest.read_bytes() == src.read_bytes() and [p.name for p in dest.parent.iterdir()] == ["b.pt"]
 
 
 def test_not_our_format_is_refused(tmp_path):

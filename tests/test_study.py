@@ -96,3 +96,19 @@ def test_paper_eval_pretrains_nothing_and_says_so(monkeypatch, tmp_path):
     assert pretrained_variants(study) == [] and not study.can_pretrain
     with pytest.raises(SystemExit, match="evaluates given encoders and does not pretrain"):
         study.encoder(MB)
+
+
+def test_a_finished_run_is_found_once_per_study(tmp_path, monkeypatch):
+    """Notebook 01 asks for each run several times (summary, curves, export): the corpus is prepared once."""
+    monkeypatch.setenv("ECGJEPA_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("ECGJEPA_CACHE", str(tmp_path / "cache"))
+    study = Study("smoke", tmp_path / "out", progress=False, overrides={"pretrain.epochs": 1})
+    run_dir, result = study.pretrained(RB)
+    assert result is not None
+    calls = []
+    real = study.corpus
+    monkeypatch.setattr(study, "corpus", lambda v: calls.append(v) or real(v))
+    assert study.pretrained(RB) == (run_dir, None) and study.pretrained(RB) == (run_dir, None)
+    assert calls == []
+    fresh = Study("smoke", tmp_path / "out", progress=False, overrides={"pretrain.epochs": 1})
+    assert fresh.pretrained(RB) == (run_dir, None)  # a new study finds the finished folder on disk

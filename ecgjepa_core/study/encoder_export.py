@@ -8,65 +8,34 @@ that puts them back in every table.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 
-from ecgjepa_core.study.encoders import ROW_KEYS
+from ecgjepa_core.checkpoint import atomic_copy
+from ecgjepa_core.study.encoders import EncoderSource
 from ecgjepa_core.study.study import Study, Variant
 from ecgjepa_core.training.pretrain import encoder_file
 
 FOLDER = "encoders"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _copy_atomically(src: Path, dest: Path) -> None:
-    """Copy to a temporary file in ``dest``'s folder, then rename over ``dest``: never a half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def exported_rows(study: Study, variants: list[Variant]) -> list[Variant]:
-    """The runs worth shipping: seed 0 of each main row pretrained here (a given file is the user's already)."""
-    return [v for v in variants if v.key in ROW_KEYS and v.seed == 0 and study.given(v) is None]
-
-
 def export_encoders(study: Study, variants: list[Variant]) -> pd.DataFrame:
-    """Copy the final encoder of each of ``exported_rows(study, variants)`` to ``<output_dir>/encoders/<key>.pt``.
+    """Copy the final encoder of each run of ``variants`` (the main rows' first seeds, pretrained here) to
+    ``<output_dir>/encoders/<key>.pt``.
 
     Returns one row per file (row, file, bytes, sha256, source run); writes ``encoders/README.md``.
     """
-    rows = exported_rows(study, variants)
     folder = study.output_dir / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     table = []
-    for variant in rows:
+    for variant in variants:
         run_dir, _ = study.pretrained(variant)
-        src = run_dir / encoder_file(study.epochs_of(variant))
-        dest = folder / f"{variant.key}.pt"
-        _copy_atomically(src, dest)
+        dest = atomic_copy(run_dir / encoder_file(study.epochs_of(variant)), folder / f"{variant.key}.pt")
         table.append({"row": variant.key, "file": f"{FOLDER}/{dest.name}", "bytes": dest.stat().st_size,
-                      "sha256": _sha256(dest), "pretraining": study.encoder_label(variant, pretrained_here=True),
-                      "run": run_dir.name})
+                      "sha256": EncoderSource(variant.key, dest).sha256,  # as the tables will name the file
+                      "pretraining": study.encoder_label(variant, pretrained_here=True), "run": run_dir.name})
     frame = pd.DataFrame(table, columns=["row", "file", "bytes", "sha256", "pretraining", "run"])
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "README.md").write_text(_readme(study, frame))
     return frame
 

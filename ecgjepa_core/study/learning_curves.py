@@ -153,13 +153,24 @@ def collapse_verdict(curve: pd.DataFrame, dim: int) -> str:
     return text
 
 
-def extrapolation_text(curve: pd.DataFrame) -> str:
-    """One sentence: was the validation probe AUC still rising at the last epoch (least-squares slope
-    over the last :data:`SLOPE_EPOCHS` saved epochs)?"""
+def _last_slope(curve: pd.DataFrame, column: str) -> float | None:
+    """Least-squares slope of ``column`` per epoch over the last :data:`SLOPE_EPOCHS` saved epochs; None with
+    fewer than two epochs or a missing value."""
     tail = curve.sort_values("epoch").tail(SLOPE_EPOCHS)
-    if len(tail) < 2:
-        return "With a single saved epoch there is no trend of the validation probe AUC to extrapolate."
-    slope = float(np.polyfit(tail["epoch"].to_numpy(float), tail["probe_val_auc"].to_numpy(float), 1)[0])
+    values = tail[column].to_numpy(float)
+    if len(tail) < 2 or not np.isfinite(values).all():
+        return None
+    return float(np.polyfit(tail["epoch"].to_numpy(float), values, 1)[0])
+
+
+def extrapolation_text(curve: pd.DataFrame) -> str:
+    """One sentence: was the validation probe AUC still rising at the last epoch (:func:`_last_slope`)?"""
+    slope = _last_slope(curve, "probe_val_auc")
+    if slope is None:
+        return ("With a single saved epoch there is no trend of the validation probe AUC to extrapolate."
+                if len(curve) < 2 else "The validation probe AUC is undefined at the last epochs: no trend to "
+                                       "extrapolate.")
+    tail = curve.sort_values("epoch").tail(SLOPE_EPOCHS)
     span = f"epochs {tail['epoch'].iloc[0]:.0f}-{tail['epoch'].iloc[-1]:.0f}"
     if slope > RISING_SLOPE:
         return (f"The validation probe AUC was still rising at the last epoch ({slope:+.4f} per epoch over {span}), "
@@ -175,15 +186,11 @@ def full_scale_text(curves: pd.DataFrame, steps: int, records: int, width: int, 
     """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph."""
     falling = rising = loss_falling = 0
     for _, curve in curves.groupby("run"):
-        tail = curve.sort_values("epoch").tail(SLOPE_EPOCHS)
-        if len(tail) < 2:
-            continue
-        epochs = tail["epoch"].to_numpy(float)
-        auc_slope = float(np.polyfit(epochs, tail["probe_val_auc"].to_numpy(float), 1)[0])
-        falling += auc_slope < -RISING_SLOPE
-        rising += auc_slope > RISING_SLOPE
-        loss = tail["loss"].to_numpy(float)
-        loss_falling += bool(np.isfinite(loss).all()) and float(np.polyfit(epochs, loss, 1)[0]) < 0
+        auc, loss = _last_slope(curve, "probe_val_auc"), _last_slope(curve, "loss")
+        if auc is not None:
+            falling += auc < -RISING_SLOPE
+            rising += auc > RISING_SLOPE
+        loss_falling += loss is not None and loss < 0
     n = curves["run"].nunique()
     return (f"Beyond this scale: these runs took {steps} steps on {records:,} ECGs with an encoder {width} wide. At "
             f"their last epochs the validation probe AUC was rising for {rising} of {n} runs and falling for "

@@ -122,6 +122,7 @@ class Study:
         self.sources = parse_encoders(encoders)
         self._features: dict[tuple, np.ndarray] = {}
         self._encoders: dict[tuple, Encoder] = {}
+        self._finished: dict[Variant, Path] = {}  # run folders found complete (finding one prepares its corpus)
 
     @property
     def can_pretrain(self) -> bool:
@@ -243,9 +244,12 @@ class Study:
         if not self.can_pretrain:
             raise SystemExit(f"profile {self.profile.name!r} evaluates given encoders and does not pretrain; "
                              f"{variant.key!r} needs pretraining (pass it with -p encoders, or use --profile paper)")
+        if variant in self._finished:
+            return self._finished[variant], None
         corpus, counts = self.corpus(variant)
         run_dir = self.run_dir(variant, _corpus_fingerprint(corpus, counts))
         if (run_dir / encoder_file(self.epochs_of(variant))).exists():
+            self._finished[variant] = run_dir
             return run_dir, None
         result = pretrain(corpus, self.model_config(variant), self.pretrain_config(variant), run_dir)
         if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 writes (the loop does the same)
@@ -257,6 +261,7 @@ class Study:
             "wall_seconds": round(done.get("wall_seconds", 0.0) + result.wall_time_s, 1),
             "model": self.model_config(variant).to_dict(), "pretrain": asdict(self.pretrain_config(variant)),
             "corpus": counts.to_dict(orient="records")}, indent=1, default=str))
+        self._finished[variant] = run_dir
         return run_dir, result
 
     def pretraining_summary(self, variants: list[Variant]) -> pd.DataFrame:
