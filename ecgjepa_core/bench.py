@@ -53,8 +53,9 @@ from ecgjepa_core.models.masking import sample_time_mask
 from ecgjepa_core.models.ecgjepa import ECGJEPA, ema_momentum
 from ecgjepa_core.paths import SAMPLE_DIR, shared_dir
 from ecgjepa_core.study.profiles import cpu_study
+from ecgjepa_core.training.config import PretrainConfig
 from ecgjepa_core.training.precision import autocast_for, fast_precision
-from ecgjepa_core.training.pretrain import PretrainConfig, adamw_param_groups, make_optimizer, train_step
+from ecgjepa_core.training.pretrain import adamw_param_groups, make_optimizer, train_step
 
 FP32_TOL = 1e-5
 # bf16 keeps 8 mantissa bits (unit roundoff 2^-9 ≈ 2e-3 per rounding); through 12 blocks of sums of

@@ -41,7 +41,8 @@ import torch
 
 from ecgjepa_core.models.config import PAPER_MB, ModelConfig
 from ecgjepa_core.paths import REPO_ROOT, SAMPLE_DIR
-from ecgjepa_core.training.pretrain import LOG, PretrainConfig, pretrain
+from ecgjepa_core.training.config import PretrainConfig
+from ecgjepa_core.training.pretrain import LOG, pretrain
 
 DEVICE_ENV = "ECGJEPA_TEST_DEVICE"  # read by tests/test_golden.py
 # Mean loss over the last fifth of the steps, relative to fp32. Measured drift of bf16 autocast on

@@ -10,7 +10,8 @@ import sys
 import torch
 
 from ecgjepa_core.models.config import ModelConfig
-from ecgjepa_core.training.pretrain import PretrainConfig, PretrainResult, pretrain
+from ecgjepa_core.training.config import PretrainConfig
+from ecgjepa_core.training.pretrain import PretrainResult, pretrain
 
 # No stochastic depth: its per-sample draws cannot match between 1 and 2 processes.
 MODEL = ModelConfig(embed_dim=32, depth=2, num_heads=4, pred_embed_dim=16, pred_depth=1, pred_num_heads=2,

@@ -17,7 +17,8 @@ from ecgjepa_core.study.encoders import EncoderSpecError, load_weimann, parse_en
 from ecgjepa_core.study.kim_vs_weimann import NAME
 from ecgjepa_core.study.registry import pretrained_variants, publish, table_spec
 from ecgjepa_core.study.study import RB_12_LEADS, WEIMANN, Study
-from ecgjepa_core.training.pretrain import PretrainConfig, encoder_file, pretrain
+from ecgjepa_core.training.config import PretrainConfig
+from ecgjepa_core.training.pretrain import encoder_file, pretrain
 from ecgjepa_core.training.weimann_objective import WEIMANN_PRETRAIN
 
 # Each family for one epoch, the attentive probe for 20 steps, one probe seed, two label sets: the whole

@@ -11,7 +11,8 @@ from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.report.curves_figure import plot_learning_curves
 from ecgjepa_core.study.learning_curves import (COLUMNS, collapse_verdict, curve_of_run, extrapolation_text,
                                                 pooled_features)
-from ecgjepa_core.training.pretrain import PretrainConfig, pretrain
+from ecgjepa_core.training.config import PretrainConfig
+from ecgjepa_core.training.pretrain import pretrain
 from tests.test_evaluate import one_thread  # noqa: F401 (autouse fixture)
 
 TINY = ModelConfig(embed_dim=16, depth=1, num_heads=2, pred_embed_dim=8, pred_depth=1, pred_num_heads=2,

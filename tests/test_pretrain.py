@@ -11,8 +11,8 @@ import torch
 from ecgjepa_core.checkpoint import load_checkpoint
 from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.models.ecgjepa import ECGJEPA
-from ecgjepa_core.training.pretrain import (CHECKPOINT, LOG, PretrainConfig, adamw_param_groups, encoder_file,
-                                   pretrain)
+from ecgjepa_core.training.config import PretrainConfig
+from ecgjepa_core.training.pretrain import CHECKPOINT, LOG, adamw_param_groups, encoder_file, pretrain
 from ecgjepa_core.training.schedules import PretrainSchedule
 
 # drop path > 0 so that resuming must restore the global torch RNG exactly.

@@ -9,7 +9,8 @@ import torch
 
 from ecgjepa_core.checkpoint import load_weimann_encoder
 from ecgjepa_core.models.weimann_config import WeimannConfig
-from ecgjepa_core.training.pretrain import CHECKPOINT, LOG, PretrainConfig, pretrain
+from ecgjepa_core.training.config import PretrainConfig
+from ecgjepa_core.training.pretrain import CHECKPOINT, LOG, pretrain
 from ecgjepa_core.training.weimann_objective import WEIMANN_PRETRAIN, WeimannObjective, cosine_value
 
 TINY = WeimannConfig(dim=16, depth=1, num_heads=2, pred_dim=8, pred_depth=1, pred_num_heads=2, channel_size=1000)

@@ -25,7 +25,8 @@ from ecgjepa_core.models.config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
 from ecgjepa_core.evaluation import extract_features, random_encoder
 from ecgjepa_core.models.ecgjepa import Encoder
 from ecgjepa_core.paths import REPO_ROOT
-from ecgjepa_core.training.pretrain import PretrainConfig, PretrainResult, encoder_file, pretrain
+from ecgjepa_core.training.config import PretrainConfig
+from ecgjepa_core.training.pretrain import PretrainResult, encoder_file, pretrain
 from ecgjepa_core.report import provenance
 from ecgjepa_core.study.encoders import load_encoder, parse_encoders
 from ecgjepa_core.study.overrides import apply_overrides, parse_overrides

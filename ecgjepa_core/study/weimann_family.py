@@ -19,7 +19,7 @@ from ecgjepa_core.data.preprocess import fft_resample
 from ecgjepa_core.models.weimann import WeimannEncoder
 from ecgjepa_core.models.weimann_config import WeimannConfig
 from ecgjepa_core.study.profiles import Profile, WeimannPlan
-from ecgjepa_core.training.pretrain import PretrainConfig
+from ecgjepa_core.training.config import PretrainConfig
 from ecgjepa_core.training.weimann_objective import WEIMANN_PRETRAIN
 
 RECORD_SECONDS = 10

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -30,9 +29,7 @@ import torch
 from ecgjepa_core.models.weimann import WeimannJEPA, decay_parameter_names
 from ecgjepa_core.models.weimann_config import WeimannConfig
 from ecgjepa_core.models.weimann_masking import sample_masks
-
-if TYPE_CHECKING:
-    from ecgjepa_core.training.pretrain import PretrainConfig
+from ecgjepa_core.training.config import PretrainConfig
 
 # PretrainConfig fields of their recipe (configs/pretrain/*.yaml): PretrainConfig(**WEIMANN_PRETRAIN, epochs=…).
 WEIMANN_PRETRAIN = dict(lr=1e-3, lr_min=1e-6, betas=(0.9, 0.99), weight_decay=0.01, ema_start=0.998, ema_end=0.9995)
@@ -54,7 +51,7 @@ def cosine_value(step: int, total_steps: int, start: float, end: float, warmup_s
 class WeimannObjective:
     """Builds the model and optimiser and runs one training step of Weimann & Conrad's objective."""
 
-    def __init__(self, model_cfg: WeimannConfig, cfg: "PretrainConfig"):
+    def __init__(self, model_cfg: WeimannConfig, cfg: PretrainConfig):
         self.model_cfg, self.cfg = model_cfg, cfg
         self.model = WeimannJEPA(model_cfg)
 
