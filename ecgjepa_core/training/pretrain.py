@@ -11,13 +11,15 @@ One iteration t (global, t = epoch · I + batch index):
    function of t alone.
 
 Data order: ``DistributedSampler`` (also for one process), reshuffled each epoch from
-(seed, epoch); the last partial batch is kept. Under ``torchrun`` every rank takes an interleaved
-share of each global batch, so the union of the ranks' k-th batches is exactly the k-th batch of
-a single-process run with the same global ``batch_size`` (when the dataset size is a multiple of
-the world size; otherwise the sampler pads with repeated samples). DDP averages gradients over
-ranks, which is the full-batch mean when the ranks' shares are equal. Stochastic depth draws from
-each rank's own RNG, so with ``drop_path_rate > 0`` a DDP run matches a single-process run only in
-distribution.
+(seed, epoch); the last partial batch is kept. A :class:`~ecgjepa_core.training.replay.ReplayPlan`
+gives the initial weights, the order of every epoch and the mask of every iteration instead
+(the authors' loop replayed step by step: ``tests/test_golden_trajectory.py``). Under ``torchrun``
+every rank takes an interleaved share of each global batch, so the union of the ranks' k-th
+batches is exactly the k-th batch of a single-process run with the same global ``batch_size``
+(when the dataset size is a multiple of the world size; otherwise the sampler pads with repeated
+samples). DDP averages gradients over ranks, which is the full-batch mean when the ranks' shares are
+equal. Stochastic depth draws from each rank's own RNG, so with ``drop_path_rate > 0`` a DDP run
+matches a single-process run only in distribution.
 
 Run folder: ``checkpoint.pt`` (everything needed to resume, rewritten atomically every
 ``save_every`` epochs and at the end; the one it replaces is kept as ``checkpoint.previous.pt``),
@@ -51,14 +53,15 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
 from ecgjepa_core.checkpoint import (CheckpointMismatchError, CorruptCheckpointError, atomic_save,
-                                    read_checkpoint_file, remove_stale_temporaries, save_checkpoint,
-                                    save_weimann_encoder)
+                                    load_state_strict, read_checkpoint_file, remove_stale_temporaries,
+                                    save_checkpoint, save_weimann_encoder)
 from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.models.ecgjepa import ECGJEPA
 from ecgjepa_core.models.weimann import WeimannJEPA
 from ecgjepa_core.models.weimann_config import WeimannConfig
 from ecgjepa_core.training.config import RESUME_FREE_FIELDS, PretrainConfig
 from ecgjepa_core.training.precision import autocast_for
+from ecgjepa_core.training.replay import PlannedSampler, ReplayPlan
 from ecgjepa_core.training.schedules import PretrainSchedule
 from ecgjepa_core.training.weimann_objective import WeimannObjective
 
@@ -170,7 +173,7 @@ def set_rng_state(state: dict[str, Any], mask_gen: torch.Generator, device: torc
 
 
 def _resumable_state(run_dir: Path, cfg: PretrainConfig, model_cfg: ModelConfig, steps_per_epoch: int,
-                     rank: int) -> dict[str, Any] | None:
+                     plan_digest: str | None, rank: int) -> dict[str, Any] | None:
     """The state to resume from: ``checkpoint.pt``, else ``checkpoint.previous.pt``; None for a fresh run.
 
     An unreadable or incomplete latest checkpoint falls back to the previous one (warning; rank 0
@@ -190,7 +193,7 @@ def _resumable_state(run_dir: Path, cfg: PretrainConfig, model_cfg: ModelConfig,
         except (CorruptCheckpointError, CheckpointMismatchError) as err:
             problems.append(str(err))
             continue
-        _check_resumable(state, path, cfg, model_cfg, steps_per_epoch)
+        _check_resumable(state, path, cfg, model_cfg, steps_per_epoch, plan_digest)
         if path == previous:
             if rank == 0 and latest.is_file():
                 latest.replace(run_dir / DAMAGED)
@@ -204,8 +207,8 @@ def _resumable_state(run_dir: Path, cfg: PretrainConfig, model_cfg: ModelConfig,
 
 
 def _check_resumable(state: dict[str, Any], path: Path, cfg: PretrainConfig, model_cfg: ModelConfig,
-                     steps_per_epoch: int) -> None:
-    """Raise if the checkpoint in the run folder belongs to a different run."""
+                     steps_per_epoch: int, plan_digest: str | None) -> None:
+    """Raise if the checkpoint in the run folder belongs to a different run (or replays another plan)."""
     if state.get("format") != STATE_FORMAT:
         raise ValueError(f"{path}: not a pretraining checkpoint ({state.get('format')!r})")
     saved = state["config"]
@@ -219,6 +222,9 @@ def _check_resumable(state: dict[str, Any], path: Path, cfg: PretrainConfig, mod
     if state["steps_per_epoch"] != steps_per_epoch:
         raise ValueError(f"{path}: {state['steps_per_epoch']} iterations per epoch saved, {steps_per_epoch} now "
                          "(dataset size, batch size or world size changed)")
+    if state.get("plan") != plan_digest:
+        raise ValueError(f"{path}: the run folder holds a run with another replay plan (or none); "
+                         "use another run folder")
 
 
 class StepLog:
@@ -276,12 +282,15 @@ def _flush_losses(pending: list[dict], world: int, log: "StepLog | None", since:
 
 
 def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: PretrainConfig = PretrainConfig(),
-             run_dir: str | Path = "runs/pretrain", max_epochs: int | None = None) -> PretrainResult:
+             run_dir: str | Path = "runs/pretrain", max_epochs: int | None = None,
+             plan: ReplayPlan | None = None) -> PretrainResult:
     """Pretrain ECG-JEPA on ``dataset`` (items: float32 (L, T) tensors or (signal, label) pairs).
 
     Resumes from ``run_dir/checkpoint.pt`` when it exists (same settings required).
     max_epochs: stop after this many epochs in this call (a checkpoint is written), e.g. to fit
     a job's time limit; calling again continues the same run.
+    plan: the initial weights, data order and time masks to use instead of drawing them (Kim's objective
+    only; ``training/replay.py``); a resumed run must be given the same plan.
     Under ``torchrun`` it trains with DistributedDataParallel (see the module docstring).
     A ``WeimannConfig`` trains Weimann & Conrad's ECG-JEPA instead: their masks, EMA order, L1 loss and
     optimiser rule (``training/weimann_objective.py``); its export is the target encoder in their format.
@@ -293,25 +302,34 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: Pret
     try:
         if cfg.batch_size % world:
             raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {world} processes")
+        if plan is not None and isinstance(model_cfg, WeimannConfig):
+            raise ValueError("a replay plan holds one time mask per batch (Kim's objective), not Weimann's masks")
         amp = autocast_for(cfg.precision, device)
 
         # Same seed on every rank: identical initial weights (student, teacher, predictor).
         torch.manual_seed(cfg.seed)
         weimann = WeimannObjective(model_cfg, cfg) if isinstance(model_cfg, WeimannConfig) else None
-        model = (weimann.model if weimann else ECGJEPA(model_cfg)).to(device)
+        model = weimann.model if weimann else ECGJEPA(model_cfg)
+        if plan is not None and plan.weights is not None:
+            load_state_strict(model, dict(plan.weights), "the replay plan's weights")
+        model.to(device)
         # Per-rank streams for what is drawn per sample (stochastic depth, data workers).
         torch.manual_seed(cfg.seed + rank)
         np.random.seed(cfg.seed + rank)
         random.seed(cfg.seed + rank)
         mask_gen = torch.Generator().manual_seed(cfg.seed)  # same masks on every rank
 
-        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed,
-                                     drop_last=False)
+        sampler = (PlannedSampler(dataset, plan.orders, world, rank) if plan is not None else
+                   DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed,
+                                      drop_last=False))
         loader = DataLoader(dataset, batch_size=cfg.batch_size // world, sampler=sampler, drop_last=False,
                             num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
                             persistent_workers=cfg.num_workers > 0)
         schedule = PretrainSchedule(len(loader), cfg.epochs, cfg.lr, cfg.warmup_epochs, cfg.lr_min,
                                     cfg.ema_start, cfg.ema_end)
+        if plan is not None:
+            plan.check(len(dataset), cfg.epochs, schedule.steps_per_epoch, model_cfg.n_patches)
+        plan_digest = plan.digest() if plan is not None else None
         optimizer = weimann.optimizer() if weimann else make_optimizer(model, cfg, device)
         scaler = torch.amp.GradScaler("cuda", enabled=cfg.precision == "fp16")
         trainer = (DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
@@ -322,7 +340,8 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: Pret
         start_epoch, last_loss = 0, math.nan
         if rank == 0 and run_dir.is_dir():
             remove_stale_temporaries(run_dir)
-        if (state := _resumable_state(run_dir, cfg, model_cfg, schedule.steps_per_epoch, rank)) is not None:
+        state = _resumable_state(run_dir, cfg, model_cfg, schedule.steps_per_epoch, plan_digest, rank)
+        if state is not None:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scaler.load_state_dict(state["scaler"])
@@ -352,7 +371,7 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: Pret
                 if weimann:
                     loss = weimann.train_step(trainer, optimizer, scaler, amp, x, step, schedule.total_steps, momentum)
                 else:
-                    mask = model.sample_mask(mask_gen)
+                    mask = model.sample_mask(mask_gen) if plan is None else plan.masks[step]
                     loss = train_step(trainer, model, optimizer, scaler, amp, x, mask, momentum)
                 pending.append({"loss": loss.detach(), "n": x.shape[0], "step": step, "epoch": epoch, "lr": lr,
                                 "momentum": momentum})
@@ -366,7 +385,7 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: Pret
             done = epoch + 1
             if done % cfg.save_every == 0 or done == stop_epoch:
                 _save(run_dir, model, optimizer, scaler, mask_gen, device, cfg, model_cfg, schedule, done,
-                      last_loss, rank, world)
+                      last_loss, rank, world, plan_digest)
                 tick = time.perf_counter()
         bar.close()
         if world > 1:
@@ -387,7 +406,7 @@ def encoder_file(epoch: int) -> str:
 
 def _save(run_dir: Path, model: ECGJEPA, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
           mask_gen: torch.Generator, device: torch.device, cfg: PretrainConfig, model_cfg: ModelConfig,
-          schedule: PretrainSchedule, epoch: int, loss: float, rank: int, world: int) -> None:
+          schedule: PretrainSchedule, epoch: int, loss: float, rank: int, world: int, plan_digest: str | None) -> None:
     """Rank 0 writes the resumable state (every rank's RNG included) and the student export."""
     rngs = [rng_state(mask_gen, device)]
     if world > 1:
@@ -402,6 +421,7 @@ def _save(run_dir: Path, model: ECGJEPA, optimizer: torch.optim.Optimizer, scale
                  "scaler": scaler.state_dict(), "epoch": epoch, "step": epoch * schedule.steps_per_epoch,
                  "steps_per_epoch": schedule.steps_per_epoch, "loss": loss, "rng": rngs,
                  "sampler": {"seed": cfg.seed, "epoch": epoch},  # the order is a function of (seed, epoch)
+                 "plan": plan_digest,  # None without a replay plan
                  "config": asdict(cfg), "model_config": model_cfg.to_dict()}, run_dir / CHECKPOINT)
     extra = {"epoch": epoch, "step": epoch * schedule.steps_per_epoch, "loss": loss, "pretrain_config": asdict(cfg)}
     if isinstance(model, WeimannJEPA):
