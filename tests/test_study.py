@@ -71,6 +71,9 @@ def test_pretrained_variants_are_every_model_the_tables_use():
     assert {"rb-1ep", "mb-1ep", "rb-nocropa-1ep", "mb-nocropa-1ep", "rb-12lead-1ep", "rb-0.3-0.4-1ep",
             "mb-0.1-0.15-1ep", "weimann", "weimann-s1"} <= set(keys)
     assert set(keys) == {v.key for spec in TABLES for v in spec.variants(study)}
+    # the readouts table: rb with centred targets, each method with its paper's recipe (named by its recipe)
+    assert {"rb-centred", "rb-lr2.5e-05-w0.1-ema0.996", "mb-lr5e-05-w0.1-ema0.996",
+            "weimann-lr0.001-w0.2-ema0.998"} <= set(keys)
 
 
 def test_pretraining_seed_and_length_reach_the_run_and_its_folder():
@@ -84,7 +87,7 @@ def test_pretraining_seed_and_length_reach_the_run_and_its_folder():
     fingerprint = "same data"
     folders = {study.run_dir(v, fingerprint) for v in (RB, seeds[1], study.ablation(RB))}
     assert len(folders) == 3  # the seed and the length each change the run folder
-    assert "2 epochs, seeds 0/1 (" in study.runs_label(seeds)
+    assert "2 epochs, seeds 0/1, lr 0.001, warm-up 1 epoch(s), EMA from 0.996 (" in study.runs_label(seeds)
 
 
 def test_paper_eval_pretrains_nothing_and_says_so(monkeypatch, tmp_path):

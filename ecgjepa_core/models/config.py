@@ -51,6 +51,9 @@ class ModelConfig:
     cropa: False gives plain full attention in the encoders (the ablation of Table 6/7).
     teacher_drop_path: the authors run the teacher in train mode, so stochastic depth is
     active in the target encoder during pretraining; False runs the teacher without it.
+    centred_targets: not in the paper. Subtract from every target token the batch's mean target at the same
+    (lead, time) position, so that the part of the target that position alone predicts carries no loss
+    (the encoder re-adds the positional table before every block, and position dominates its tokens).
     """
 
     embed_dim: int = 768
@@ -68,6 +71,7 @@ class ModelConfig:
     attention: AttentionImpl = "factorised"
     cropa: bool = True
     teacher_drop_path: bool = True
+    centred_targets: bool = False
     mask: MaskConfig = field(default_factory=lambda: RANDOM_MASK)
 
     def __post_init__(self) -> None:

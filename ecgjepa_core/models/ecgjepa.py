@@ -219,6 +219,8 @@ class ECGJEPA(nn.Module):
         with torch.no_grad():
             teacher_tokens = self.teacher(x)
             target = F.layer_norm(teacher_tokens, (teacher_tokens.shape[-1],))
+            if cfg.centred_targets:  # each rank's own batch under DDP
+                target = target - target.mean(dim=0, keepdim=True)
             target = target.view(B, L, cfg.n_patches, -1)[:, :, mask].reshape(B, -1, target.shape[-1])
         context = self.student(x, visible=~mask)
         predicted = self.predictor(context, mask)

@@ -82,9 +82,34 @@ def pretrain_rows(profile: Profile, source: Source, cache: PreparedCache) -> np.
     return np.arange(len(cache.records))
 
 
+class EvaluationRecordsInCorpus(ValueError):
+    """A pretraining source would feed records that an evaluation of the same profile tests on."""
+
+
+def check_corpus_excludes_evaluation(profile: Profile) -> None:
+    """Refuse a pretraining source that holds evaluation records: CPSC 2018 and LUDB are evaluated on every record
+    (cross-validation folds, the segmentation's test records), so neither folder may be pretrained on; PTB-XL's
+    folder only through its training folds (``pretrain_folds="train"``: folds 1-8, never validation fold 9 or test
+    fold 10)."""
+    evaluated = {(s.reader, profile.path(s).resolve()): s.name for s in (profile.cpsc, profile.ludb) if s is not None}
+    ptbxl = (profile.ptbxl.reader, profile.path(profile.ptbxl).resolve())
+    for source in profile.pretrain_sources:
+        where = (source.reader, profile.path(source).resolve())
+        if where in evaluated:
+            raise EvaluationRecordsInCorpus(
+                f"pretraining source {source.name!r} reads {where[1]}, the records of the {evaluated[where]} "
+                "evaluation: its test records would be pretrained on")
+        if where == ptbxl and source.options.get("pretrain_folds") != "train":
+            raise EvaluationRecordsInCorpus(
+                f"pretraining source {source.name!r} reads PTB-XL ({where[1]}) beyond its training folds: set "
+                "options pretrain_folds='train' (folds 1-8)")
+
+
 def pretraining_corpus(profile: Profile, leads: Sequence[int] = LEADS_8_OF_12, include_synthetic: bool = True,
                        progress: bool = True) -> tuple[SignalRows, pd.DataFrame]:
-    """The profile's pretraining corpus and a table of records per source (kept, used, skipped)."""
+    """The profile's pretraining corpus and a table of records per source (kept, used, skipped); no record of an
+    evaluation set enters it (:func:`check_corpus_excludes_evaluation`)."""
+    check_corpus_excludes_evaluation(profile)
     parts, counts = [], []
     sources = list(profile.pretrain_sources)
     if include_synthetic and profile.synthetic:

@@ -35,17 +35,22 @@ from ecgjepa_core.data.splits import ptbxl_standard_split
 from ecgjepa_core.evaluation import linear_probe
 from ecgjepa_core.evaluation.attentive_probe import WEIMANN_PROBE, AttentiveProbeRecipe, attentive_probe, crop_tokens
 from ecgjepa_core.evaluation.crops import STRIDE_SECONDS, crop_samples
-from ecgjepa_core.evaluation.features import extract_features
+from ecgjepa_core.evaluation.readouts import token_readouts
+from ecgjepa_core.evaluation.scoring import headline_metric
 from ecgjepa_core.study import weimann_family
 from ecgjepa_core.study.datasets import LabelledSet
 from ecgjepa_core.study.profiles import LEADS_8_OF_12, WeimannPlan
 from ecgjepa_core.study.results import MC, ML, TASK, TableResult, TestScores, classification_cells, row_key, to_frame
+from ecgjepa_core.study.diagnostics import diagnostics_row as _diagnostics_row
 from ecgjepa_core.study.study import MB, RB, WEIMANN, Study
 from ecgjepa_core.study.tables import TableBuilder, over_runs
 
 NAME = "table9_kim_vs_weimann"
 PAPER_TABLE = "weimann"
-LINEAR, ATTENTIVE = "mean-pool linear", "attentive"
+LINEAR, STATS, ATTENTIVE = "mean-pool linear", "pooled-statistics linear", "attentive"
+PROTOCOLS = (LINEAR, STATS, ATTENTIVE)
+BEST = "best readout"  # the protocol of PROTOCOLS with the best validation AUC, per row
+DIAGNOSTICS = "representation_diagnostics"
 RANDOM_KIM, RANDOM_WEIMANN = "Random init (Kim)", "Random init (Weimann)"
 KIM_METHODS = (MB.method, RB.method)
 # Our Weimann rows against their smallest model pretrained on PTB-XL alone, the setting nearest ours.
@@ -125,39 +130,51 @@ def split_parts(data: LabelledSet, labels: LabelSet) -> tuple[Parts, str]:
 
 @dataclass
 class Probed:
-    """One encoder as the probes see it: mean-pooled features (N, D) and crop tokens (N, n, S, D)."""
+    """One encoder run as the probes see it: its pooled readouts (readout -> (N, F)), the tokens of the attentive
+    probe (N, n crops, S, D), the share of its token variance that position explains, and its mean-pooled features."""
 
     method: str
     label: str
-    features: np.ndarray
+    readouts: dict[str, np.ndarray]
     tokens: torch.Tensor
     num_heads: int
     inputs: str       # the input in words, for the details
+    position_share: float
+    run: str          # the run key (diagnostics)
 
 
-def _kim(study: Study, method: str, feature_key: str, encoder, label: str, data: LabelledSet) -> Probed:
+def _training_rows(study: Study, data: LabelledSet) -> np.ndarray:
+    return data.rows(ptbxl_standard_split(data.records).train)
+
+
+def _kim(study: Study, method: str, run: str, encoder, label: str, data: LabelledSet) -> Probed:
     n_leads = encoder.cfg.n_leads
     leads = LEADS_8_OF_12 if n_leads == 8 else tuple(range(12))
     x = data.x(np.arange(len(data.records)), leads)
     device = torch.device(study.device)
     encoder = encoder.to(device).eval()
-    tokens = crop_tokens(lambda b: encoder(b.to(device)).cpu(), x, None)
-    return Probed(method, label, study.features(feature_key, encoder, data), tokens, encoder.cfg.num_heads,
+    out = token_readouts(lambda b: encoder(b.to(device)), x, keep_tokens=True,
+                         position_rows=_training_rows(study, data), progress=study.progress)
+    tokens = out.pop("tokens")[:, None]  # one "crop": the whole record
+    share = out.pop("position_share")
+    return Probed(method, label, out, tokens, encoder.cfg.num_heads,
                   f"{n_leads} leads at 250 Hz, whole 10 s records; attentive probe over all {tokens.shape[2]} "
-                  "lead x time tokens")
+                  "lead x time tokens", share, run)
 
 
-def _weimann(study: Study, method: str, encoder, label: str, x: np.ndarray) -> Probed:
+def _weimann(study: Study, method: str, run: str, encoder, label: str, x: np.ndarray) -> Probed:
     cfg = encoder.cfg
     device = torch.device(study.device)
     encoder = encoder.to(device).eval()
     size, stride = crop_samples(cfg.sampling_frequency), crop_samples(cfg.sampling_frequency, STRIDE_SECONDS)
     tokens = crop_tokens(lambda b: encoder(b.to(device), with_registers=True).cpu(), x, size, stride)
-    features = extract_features(encoder, x, device=study.device, progress=study.progress)
-    return Probed(method, label, features, tokens, cfg.num_heads,
-                  f"12 leads FFT-resampled from 250 to {cfg.sampling_frequency} Hz; mean over the patch tokens of "
-                  f"the whole record; attentive probe over register + patch tokens of {tokens.shape[1]} crops of "
-                  f"{size} samples every {stride}, logits averaged")
+    out = token_readouts(lambda b: encoder(b.to(device)), x, position_rows=_training_rows(study, study.ptbxl),
+                         progress=study.progress)
+    share = out.pop("position_share")
+    return Probed(method, label, out, tokens, cfg.num_heads,
+                  f"12 leads FFT-resampled from 250 to {cfg.sampling_frequency} Hz; pooled readouts over the patch "
+                  f"tokens of the whole record; attentive probe over register + patch tokens of {tokens.shape[1]} "
+                  f"crops of {size} samples every {stride}, logits averaged", share, run)
 
 
 def _paper(method: str, labels: LabelSet, probe: str) -> Callable[[str], tuple[str | None, dict | None]]:
@@ -197,36 +214,62 @@ def _scorable(kind: str, y: np.ndarray) -> bool:
     return len(np.unique(y)) > 1
 
 
-def _probe_scores(study: Study, enc: Probed, labels: LabelSet, recipe: AttentiveProbeRecipe
-                  ) -> dict[str, tuple[TestScores, str]]:
-    """probe -> (test scores over the probe seeds, details) of one encoder on one label set; empty where this split
-    cannot evaluate the label set (a fold without its records, or no AUC on the test fold)."""
+def _val(result, key: str) -> float:
+    """The validation headline metric of a result at its selected epoch/step (the last for a linear probe)."""
+    epoch = result.selected_epoch if isinstance(result.selected_epoch, int) else max(r["epoch"] for r in result.curve)
+    return float(next(r[f"val_{key}"] for r in result.curve if r["epoch"] == epoch))
+
+
+@dataclass
+class Probe:
+    """One protocol on one encoder run and label set: test scores over probe seeds, their mean validation value."""
+
+    scores: TestScores
+    val: float
+    details: str
+
+
+def _probe_scores(study: Study, enc: Probed, labels: LabelSet, recipe: AttentiveProbeRecipe) -> dict[str, Probe]:
+    """protocol -> :class:`Probe` of one encoder run on one label set; empty where this split cannot evaluate the
+    label set (a fold without its records, or no AUC on the test fold)."""
     parts, split_text = split_parts(study.ptbxl, labels)
     y, task, n_classes = labels.y, TASK[labels.kind], len(labels.classes)
     if min(len(parts.train), len(parts.val)) == 0 or not _scorable(labels.kind, y[parts.test]):
         return {}
-    feats, tokens = enc.features[labels.rows], enc.tokens[torch.as_tensor(labels.rows)]
+    tokens = enc.tokens[torch.as_tensor(labels.rows)]
     plan = study.profile.evaluation
-    attentive_seeds = study.probe_seeds[:recipe_seeds(study)]
+    key = headline_metric(task)
 
-    def linear(p: Parts, seed: int) -> np.ndarray:
-        return linear_probe(feats[p.train], y[p.train], feats[p.test], y[p.test], task, recipe=plan.probe_recipe,
-                            seed=seed, n_boot=0, n_classes=n_classes).test_scores
+    def linear(readout: str):
+        feats = enc.readouts[readout][labels.rows]
 
-    def attentive(p: Parts, seed: int) -> np.ndarray:
+        def run(p: Parts, seed: int):
+            return linear_probe(feats[p.train], y[p.train], feats[p.test], y[p.test], task, recipe=plan.probe_recipe,
+                                seed=seed, n_boot=0, n_classes=n_classes, val_x=feats[p.val], val_y=y[p.val])
+        return run
+
+    def attentive(p: Parts, seed: int):
         return attentive_probe(tokens[p.train], y[p.train], tokens[p.val], y[p.val], tokens[p.test], y[p.test], task,
-                               enc.num_heads, recipe=recipe, seed=seed, n_classes=n_classes, n_boot=0).test_scores
+                               enc.num_heads, recipe=recipe, seed=seed, n_classes=n_classes, n_boot=0)
 
-    probes = {LINEAR: (linear, study.probe_seeds,
+    probes = {LINEAR: (linear("mean"), study.probe_seeds,
                        f"linear probe on mean-pooled tokens ({plan.probe_recipe} recipe, last epoch)"),
-              ATTENTIVE: (attentive, attentive_seeds,
+              STATS: (linear("stats"), study.probe_seeds,
+                      f"linear probe on pooled statistics of the tokens (mean, max and sd of every dimension; "
+                      f"{plan.probe_recipe} recipe, last epoch)"),
+              ATTENTIVE: (attentive, study.probe_seeds[:recipe_seeds(study)],
                           f"frozen attentive probe, {recipe.steps} steps of {recipe.batch_size}, lr "
                           f"{recipe.lr} constant, wd {recipe.weight_decay}, tested at the step with the "
                           f"best fold-9 AUC (of every {recipe.eval_every})")}
-    return {probe: (_scores(run, labels, parts, seeds),
-                    f"{text}, {len(seeds)} probe seeds; {enc.inputs}; labels: {labels.description}; {split_text}; "
-                    f"{_paper_note(enc.method, probe)}")
-            for probe, (run, seeds, text) in probes.items()}
+    out = {}
+    for probe, (run, seeds, text) in probes.items():
+        results = [run(parts, seed) for seed in seeds]
+        out[probe] = Probe(TestScores(y[parts.test], np.stack([r.test_scores for r in results]),
+                                      labels.rows[parts.test]),
+                           float(np.mean([_val(r, key) for r in results])),
+                           f"{text}, {len(seeds)} probe seeds; {enc.inputs}; labels: {labels.description}; "
+                           f"{split_text}; {_paper_note(enc.method, probe)}")
+    return out
 
 
 def recipe_seeds(study: Study) -> int:
@@ -235,20 +278,35 @@ def recipe_seeds(study: Study) -> int:
     return len(study.probe_seeds) if plan is None or plan.attentive_seeds is None else plan.attentive_seeds
 
 
-def _add_rows(b: TableBuilder, method: str, label: str, labels: LabelSet, probe: str,
-              runs: list[tuple[TestScores, str]]) -> None:
+def _add_rows(b: TableBuilder, method: str, label: str, labels: LabelSet, probe: str, runs: list[Probe],
+              details: str = "") -> None:
     """The rows of one encoder (over its pretraining runs) on one label set and probe."""
     study = b.study
-    scores = over_runs([s for s, _ in runs])
-    details = runs[0][1] + (f"; {len(runs)} pretraining runs (seeds), CI nested over them" if len(runs) > 1 else "")
+    scores = over_runs([r.scores for r in runs])
+    details = details or runs[0].details
+    details += f"; {len(runs)} runs ({_runs_over(method)}), CI nested over them" if len(runs) > 1 else ""
     key = dict(method=method, encoder=label, dataset=study.ptbxl.name, task=labels.kind,
                split="standard split", protocol=probe, ablation=labels.name)
     b.scores[row_key(key)] = scores
     paper = _paper(method, labels, probe)
     for cell in classification_cells(labels.kind, scores.y, scores.scores, len(labels.classes),
-                                     study.profile.evaluation.bootstrap, study.seed, "probe seeds", scores.groups):
+                                     study.profile.evaluation.bootstrap, study.seed, "probe seeds", scores.groups,
+                                     _runs_over(method)):
         table, fields = paper(cell["metric"])
         b.add({**key, **cell, "details": details, "paper_table": table, "paper_key": fields})
+
+
+def _runs_over(method: str) -> str:
+    return "initialisation seeds" if method.startswith("Random init") else "pretraining seeds"
+
+
+def best_readout(per_protocol: dict[str, list[Probe]]) -> tuple[str, str]:
+    """(protocol, sentence) of the readout with the best validation value, mean over the row's runs (ties: the
+    first in :data:`PROTOCOLS` order); the sentence lists every readout's validation value."""
+    vals = {p: float(np.mean([r.val for r in per_protocol[p]])) for p in PROTOCOLS if p in per_protocol}
+    chosen = max(vals, key=vals.get)
+    listed = ", ".join(f"{p} {v:.3f}" for p, v in vals.items())
+    return chosen, f"readout chosen on validation fold 9 (AUC: {listed}): {chosen}"
 
 
 def _recipe_and_tasks(study: Study) -> tuple[AttentiveProbeRecipe, tuple[str, ...]]:
@@ -264,47 +322,91 @@ def has_weimann(study: Study) -> bool:
     return study.given(WEIMANN) is not None or (study.can_pretrain and study.profile.weimann is not None)
 
 
-def _encoders(study: Study, data: LabelledSet):
-    """(method, encoder label, [make Probed] over its pretraining runs) for each row, each run made only when
-    probed (so that one encoder's tokens are held at a time)."""
-    for variant in (MB, RB):
-        runs = study.main_runs(variant) if variant == MB else [variant]
-        makes = [lambda r=r: _kim(study, r.method, r.key if study.given(r) is None else f"{r.key}:file",
-                                  study.encoder(r), study.encoder_label(r), data) for r in runs]
-        yield variant.method, study.runs_label(runs), makes
-    yield RANDOM_KIM, study.random_label, [
-        lambda: _kim(study, RANDOM_KIM, "random", study.random_encoder(), study.random_label, data)]
+@dataclass
+class Row:
+    """One encoder row of the table: its method name, encoder label, and a maker per run (pretraining or
+    initialisation seed); ``variants`` the pretraining runs behind it (for the diagnostics), None for random init."""
+
+    method: str
+    label: str
+    makes: list[Callable[[], Probed]]
+    variants: list | None = None
+
+
+def paper_recipe_method(method: str) -> str:
+    return f"{method} (paper's recipe)"
+
+
+CENTRED = f"{RB.method} (centred targets; not in the paper)"
+
+
+def rows_of(study: Study, data: LabelledSet) -> list[Row]:
+    """Every encoder row: Kim mb and rb and Weimann (all pretraining seeds), a random init of each family (as
+    many initialisation seeds), and where this study pretrains, each method with its paper's recipe and rb with
+    position-centred targets (one run each). Each run is made only when probed, so that one encoder's tokens are
+    held at a time."""
+    def kim(method, variants):
+        return Row(method, study.runs_label(variants), [
+            lambda r=r: _kim(study, method, study.run_key(r) if study.given(r) is None else f"{r.key}:file",
+                             study.encoder(r), study.encoder_label(r), data) for r in variants], variants)
+    def extra_name(v):
+        return CENTRED if v.centred_targets else paper_recipe_method(v.method)
+    rows = [kim(v.method, study.main_runs(v)) for v in (MB, RB)]
+    seeds = study.random_seeds
+    kim_random = f"random init, seeds {'/'.join(map(str, seeds))} ({study.model_text})"
+    rows.append(Row(RANDOM_KIM, kim_random, [
+        lambda s=s: _kim(study, RANDOM_KIM, f"random-{s}", study.random_encoder(seed=s), kim_random, data)
+        for s in seeds]))
+    rows += [kim(extra_name(e), [e]) for v in (MB, RB) for e in study.extra_runs(v)]
     if not has_weimann(study):
-        return
+        return rows
     runs = study.main_runs(WEIMANN)
     cfg = study.encoder(runs[0]).cfg
-    x = weimann_family.upsampled(data.x(np.arange(len(data.records)), weimann_family.leads_of(cfg)),
-                                 weimann_family.n_samples(cfg))
-    yield WEIMANN.method, study.runs_label(runs), [
-        lambda r=r: _weimann(study, WEIMANN.method, study.encoder(r), study.encoder_label(r), x) for r in runs]
-    label = f"random init, seed {study.seed} ({weimann_family.model_text(cfg)})"
-    yield RANDOM_WEIMANN, label, [
-        lambda: _weimann(study, RANDOM_WEIMANN, weimann_family.random_encoder(cfg, study.seed), label, x)]
+    x = study.inputs(WEIMANN, data) if study.given(WEIMANN) is None else weimann_family.upsampled(
+        data.x(np.arange(len(data.records)), weimann_family.leads_of(cfg)), weimann_family.n_samples(cfg))
+
+    def weimann(method, variants):
+        return Row(method, study.runs_label(variants), [
+            lambda r=r: _weimann(study, method, study.run_key(r) if study.given(r) is None else f"{r.key}:file",
+                                 study.encoder(r), study.encoder_label(r), x) for r in variants], variants)
+    rows.append(weimann(WEIMANN.method, runs))
+    label = f"random init, seeds {'/'.join(map(str, seeds))} ({weimann_family.model_text(cfg)})"
+    rows.append(Row(RANDOM_WEIMANN, label, [
+        lambda s=s: _weimann(study, RANDOM_WEIMANN, f"random-weimann-{s}", weimann_family.random_encoder(cfg, s),
+                             label, x) for s in seeds]))
+    rows += [weimann(extra_name(e), [e]) for e in study.extra_runs(WEIMANN)]
+    return rows
 
 
 def table9_kim_vs_weimann(study: Study) -> TableResult:
-    """Kim mb (all pretraining seeds) / rb, Weimann (all seeds) and both random inits; mean-pool linear and
-    attentive probes; PTB-XL fold 1-8/9/10."""
+    """Every encoder row of :func:`rows_of` read by three probes (mean-pool linear, pooled-statistics linear,
+    attentive) and by the one of them that does best on validation fold 9 ("best readout"), on PTB-XL folds
+    1-8/9/10; the representation diagnostics of every run ride along (``result.side_tables``)."""
     b = TableBuilder(study, NAME, PAPER_TABLE)
     recipe, names = _recipe_and_tasks(study)
     sets = label_sets(study, study.ptbxl, names)
-    for method, label, makes in _encoders(study, study.ptbxl):
-        per_run: dict[tuple[str, str], list] = {}
-        for make in makes:
+    diagnostics = []
+    for row in rows_of(study, study.ptbxl):
+        per_run: dict[tuple[str, str], list[Probe]] = {}
+        for i, make in enumerate(row.makes):
             enc = make()
+            variant = row.variants[i] if row.variants else None
+            diagnostics.append(_diagnostics_row(study, row.method, enc.run, enc.readouts["mean"], enc.position_share,
+                                                variant))
             for labels in sets:
                 for probe, scored in _probe_scores(study, enc, labels, recipe).items():
                     per_run.setdefault((labels.name, probe), []).append(scored)
             del enc  # its tokens: the largest arrays of the table
         for labels in sets:
-            for probe in (LINEAR, ATTENTIVE):
-                if (labels.name, probe) in per_run:
-                    _add_rows(b, method, label, labels, probe, per_run[(labels.name, probe)])
+            found = {p: per_run[(labels.name, p)] for p in PROTOCOLS if (labels.name, p) in per_run}
+            for probe, runs in found.items():
+                _add_rows(b, row.method, row.label, labels, probe, runs)
+            if found:
+                chosen, sentence = best_readout(found)
+                _add_rows(b, row.method, row.label, labels, BEST, found[chosen],
+                          f"{sentence}; {found[chosen][0].details}")
     frames = [to_frame(row["paper_table"], [row]) for row in b.rows]
     rows = pd.concat(frames, ignore_index=True) if frames else to_frame(None, [])
-    return TableResult(NAME, rows, b.scores)
+    result = TableResult(NAME, rows, b.scores)
+    result.side_tables = {DIAGNOSTICS: pd.DataFrame(diagnostics)}
+    return result

@@ -207,24 +207,18 @@ def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
     multi-label, probes on the standard split's folds 1-8, scored on fold 9; one ``run`` column per variant key.
     Returns the curves and, per run, its collapse verdict and extrapolation in one line."""
     from ecgjepa_core.data.splits import ptbxl_standard_split
-    from ecgjepa_core.study import weimann_family
 
     data = study.ptbxl
     split = ptbxl_standard_split(data.records)
     train, val = data.rows(split.train), data.rows(split.val)
-    every = np.arange(len(data.records))
     frames, lines = [], []
     for variant in variants:
         run_dir, _ = study.pretrained(variant)
-        if variant.family == "weimann":
-            cfg = study.model_config(variant)
-            x = weimann_family.upsampled(data.x(every, weimann_family.leads_of(cfg)), weimann_family.n_samples(cfg))
-        else:
-            x = data.x(every, variant.leads)
-        curve = curve_of_run(run_dir, variant.family, pooled_features(x, study.device), data.y, train, val,
-                             seed=study.seed)
-        frames.append(curve.assign(run=variant.key))
-        lines.append(f"`{variant.key}`: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} "
+        curve = curve_of_run(run_dir, variant.family, pooled_features(study.inputs(variant, data), study.device),
+                             data.y, train, val, seed=study.seed)
+        key = study.run_key(variant)
+        frames.append(curve.assign(run=key))
+        lines.append(f"`{key}`: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} "
                      f"{extrapolation_text(curve)}")
     curves = pd.concat(frames, ignore_index=True)
     first = study.pretraining_summary(list(variants)[:1]).iloc[0]

@@ -9,14 +9,16 @@ here, one builder (a function ``Study -> TableResult``) and one thin notebook th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
+
 from ecgjepa_core.report import claims, figures, markdown, provenance
-from ecgjepa_core.study import kim_vs_weimann, learning_curves, references, segmentation_table, tables
+from ecgjepa_core.study import diagnostics, kim_vs_weimann, learning_curves, references, segmentation_table, tables
 from ecgjepa_core.study.results import TableResult, to_frame
-from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, WEIMANN, Study, Variant, masking_variant,
-                                      without_cropa)
+from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_CENTRED, RB_REAL_ONLY, WEIMANN, Study, Variant,
+                                      masking_variant, without_cropa)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def _table1_variants(study: Study) -> list[Variant]:
 
 
 def _cropa_variants(study: Study) -> list[Variant]:
-    return [study.ablation(v) for v in (RB, MB, without_cropa(RB), without_cropa(MB))]
+    return [r for v in (RB, MB, without_cropa(RB), without_cropa(MB)) for r in study.ablation_runs(v)]
 
 
 def weimann_runs(study: Study) -> list[Variant]:
@@ -59,11 +61,21 @@ def weimann_runs(study: Study) -> list[Variant]:
 
 
 def _kim_vs_weimann_variants(study: Study) -> list[Variant]:
-    return main_runs(study) + weimann_runs(study)
+    """The main runs of the three methods, each method with its paper's recipe where that can differ from the
+    method's (a searched one resolves to the chosen run folder if the search picks it), and rb with centred targets
+    where the profile asks for it (``Study.extra_runs`` decides with the search done)."""
+    plan = study.profile.pretrain
+    methods = [v for v in (RB, MB) if study.given(v) is None] + ([WEIMANN] if weimann_runs(study) else [])
+    extra = [study.with_paper_recipe(v) for v in methods
+             if plan.search is not None or study.default_recipe(v.method) != study.paper_recipe(v.method)]
+    if plan.centred_variant and RB in methods:
+        extra.append(RB_CENTRED)
+    return main_runs(study) + weimann_runs(study) + (extra if study.can_pretrain else [])
 
 
 def _masking_variants(study: Study) -> list[Variant]:
-    return [study.ablation(masking_variant(kind, scale)) for kind, scale in study.profile.evaluation.mask_ratios]
+    return [r for kind, scale in study.profile.evaluation.mask_ratios
+            for r in study.ablation_runs(masking_variant(kind, scale))]
 
 
 _PROBE = ("Frozen mean-pooled representations, linear head ({recipe} recipe); mean ± sd over {seeds} probe seeds; "
@@ -98,14 +110,19 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("table7_masking", "Table 7 · Masking strategy and ratio", "08_table7_masking", "masking", _PROBE,
               tables.table7_masking, _masking_variants, ablation_of_our_pretraining=True),
     TableSpec("table8_leads", "Table 8 · Eight vs twelve leads", "09_table8_leads", "leads_8_vs_12", _PROBE,
-              tables.table8_leads, lambda s: [s.ablation(RB), s.ablation(RB_12_LEADS)],
+              tables.table8_leads, lambda s: [r for v in (RB, RB_12_LEADS) for r in s.ablation_runs(v)],
               ablation_of_our_pretraining=True),
-    TableSpec(kim_vs_weimann.NAME, "Table 9 · Kim vs Weimann at equal compute", "10_kim_vs_weimann",
-              kim_vs_weimann.PAPER_TABLE,
-              "Kim's ECG-JEPA (mb, rb) and Weimann & Conrad's at equal pretraining compute (or given files), and a "
-              "random init of each, read by a frozen mean-pool linear probe ({recipe} recipe) and a frozen attentive "
-              "probe on PTB-XL folds 1-8 / 9 / 10; mean over {seeds} probe seeds, 95 % CI over test records. "
-              "Not a table of either paper.", kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants,
+    TableSpec(kim_vs_weimann.NAME, "Table 9 · Readouts: Kim, Weimann and random init at equal compute",
+              "10_kim_vs_weimann", kim_vs_weimann.PAPER_TABLE,
+              "Kim's ECG-JEPA (mb, rb) and Weimann & Conrad's at equal pretraining compute (or given files), each "
+              "also with its paper's recipe, rb with position-centred targets (not in the paper), and a random init "
+              "of each family, read by three frozen probes on PTB-XL folds 1-8 / 9 / 10: a linear probe on the mean "
+              "of the tokens (the paper's readout) and on pooled statistics of the tokens (mean, max, sd; {recipe} "
+              "recipe), and an attentive probe; 'best readout' is the one of the three with the best validation "
+              "(fold 9) AUC, chosen per row. Mean over {seeds} probe seeds (the attentive probe: the profile's "
+              "attentive seeds); rows of several runs pool their pretraining or initialisation seeds, the 95 % CI "
+              "nested over them and the test records. Not a table of either paper.",
+              kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants,
               compact_metrics=("AUC", "AUC (one-vs-rest)"), compact_ablations=("superdiagnostic", "ST-MEM")),
     TableSpec("table10_segmentation", "Table 10 · P, QRS and T segmentation (LUDB)", "11_segmentation",
               "segmentation",
@@ -116,6 +133,9 @@ TABLES: tuple[TableSpec, ...] = (
               compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "QRS onset Se", "QRS onset error (ms)")),
 )
 REGISTRY = {spec.name: spec for spec in TABLES}
+# Plain tables a builder computes alongside its table: name -> (title, notes of the frame).
+SIDE_TABLES = {kim_vs_weimann.DIAGNOSTICS: (
+    "Representation diagnostics", lambda frame: [diagnostics.caption(), *diagnostics.summary_sentences(frame)])}
 TABLE_ORDER = tuple(spec.name for spec in TABLES)
 # Figures in the report: the method's pictures, pretraining, then each table's figures in table order.
 FIGURE_ORDER = ("ecg_example", "masking_strategies", "cropa_mask", "pretraining_curves", "learning_curves",
@@ -135,6 +155,26 @@ def pretrained_variants(study: Study) -> list[Variant]:
     if not study.can_pretrain:
         return []
     return list(dict.fromkeys(v for spec in TABLES for v in spec.variants(study)))
+
+
+def searched_methods(study: Study) -> list[str]:
+    """The methods whose recipe this study searches (pretrained here, in a profile with ``pretrain.search``)."""
+    if not study.can_pretrain or study.profile.pretrain.search is None:
+        return []
+    return [v.method for v in (RB, MB) if study.given(v) is None] + [v.method for v in weimann_runs(study)[:1]]
+
+
+def recipe_searches(study: Study) -> pd.DataFrame:
+    """Every candidate of every method's recipe search (``study.recipe_search``), pretraining them if needed."""
+    frames = [study.recipe_search(method).table() for method in searched_methods(study)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def all_runs(study: Study) -> list[Variant]:
+    """The tables' pretraining runs and every candidate of the recipe searches (a run folder may serve both)."""
+    candidates = [replace(study.main_variant(method), recipe=c.recipe)
+                  for method in searched_methods(study) for c in study.recipe_search(method).candidates]
+    return list(dict.fromkeys(pretrained_variants(study) + candidates))
 
 
 def caption(study: Study, spec: TableSpec) -> str:
@@ -158,6 +198,9 @@ def publish(study: Study, name: str) -> TableResult:
         result = spec.build(study)
         note = ""
     claims.save_test_scores(study.output_dir, result, ident)
+    for side, frame in result.side_tables.items():
+        title, notes = SIDE_TABLES[side]
+        markdown.write_plain_table(frame, study.output_dir, side, title, [study.profile.table_note, *notes(frame)])
     provenance.write_identity(study.output_dir, name, ident)
     _, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
                                  note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations)
@@ -188,7 +231,7 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
     """``REPORT.md`` from the published tables: refuses tables of different runs unless ``allow_mixed``,
     and then names every difference at the top."""
     # The data table stays in data.md; the preamble counts it.
-    plain = ("pretraining_runs", learning_curves.SUMMARY)
+    plain = ("pretraining_runs", "pretraining_recipes", kim_vs_weimann.DIAGNOSTICS, learning_curves.SUMMARY)
     identities = provenance.read_identities(study.output_dir, list(TABLE_ORDER))
     mixed = provenance.differences(identities)
     if mixed and not allow_mixed:

@@ -66,6 +66,8 @@ class TableResult:
     # Per-record counts (method, protocol, input, record_id, counts) where the metric pools records
     # (segmentation); its claims resample these.
     record_stats: pd.DataFrame | None = None
+    # Plain tables computed alongside (name -> frame), written beside the table (e.g. representation diagnostics).
+    side_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def score_of(self, **key: str) -> TestScores:
         """The kept scores of the one row key matching ``key`` (fields of :data:`ROW_KEY`)."""
@@ -94,13 +96,20 @@ def _classes_present(task: str, y: np.ndarray, n_classes: int) -> int:
     return len(np.unique(y))
 
 
-def _one_prediction(task: str, scores: np.ndarray) -> bool:
-    """True when some seed's classifier gives every test record the same decision."""
+# A classifier that gives at least this share of the test records one and the same decision is flagged.
+NEAR_CONSTANT = 0.95
+
+
+def _modal_decision_share(task: str, scores: np.ndarray) -> float:
+    """The largest share, over seeds, of test records that receive the seed's most common decision (argmax for
+    multi-class, the set of positive classes for multi-label)."""
+    shares = []
     for s in scores:
         decision = s.argmax(1) if task == MC else (s > 0)
-        if len(decision) > 1 and (decision == decision[0]).all():
-            return True
-    return False
+        _, counts = np.unique(decision if decision.ndim == 1 else decision.astype(np.int8), axis=0,
+                              return_counts=True)
+        shares.append(counts.max() / len(decision))
+    return float(max(shares)) if shares else 0.0
 
 
 def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes: int, n_boot: int,
@@ -115,7 +124,9 @@ def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes
     fns = metric_functions(TASK[task])
     present = _classes_present(task, y, n_classes)
     absent = f"{present} of {n_classes} classes scorable in the test set" if present < n_classes else ""
-    one = "one decision for every test record" if _one_prediction(task, scores) else ""
+    share = _modal_decision_share(task, scores) if len(y) > 1 else 0.0
+    one = ("one decision for every test record" if share == 1.0 else
+           f"nearly one decision for every test record ({share:.0%} get the same)" if share >= NEAR_CONSTANT else "")
     weights = R.bootstrap_counts(len(y), n_boot, seed) if n_boot > 0 else None
     out = []
     for name, label in METRICS[task].items():
@@ -125,7 +136,7 @@ def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes
         if weights is not None:
             low, high, _ = R.percentile_interval(R.nested_seed_mean_resampled(
                 TASK[task], name, y, scores, runs, weights, seed + RUN_DRAW_OFFSET))
-        flags = "; ".join(x for x in (absent, one if not label.startswith("AUC") else "") if x)
+        flags = "; ".join(x for x in (absent, one if not label.startswith("AUC") else "") if x)  # AUC ranks
         out.append({"metric": label, "ours": float(values.mean()),
                     "sd": float(spread.std()) if len(spread) > 1 else math.nan,
                     "sd_over": (runs_over if runs is not None else sd_over) if len(spread) > 1 else "",

@@ -22,7 +22,9 @@ from ecgjepa_core.study import datasets
 from ecgjepa_core.checkpoint import load_checkpoint, load_weimann_encoder
 from ecgjepa_core.data.ecg_features import ECG_FEATURES_VERSION, ecg_feature_table, validate_on_ludb
 from ecgjepa_core.models.config import MULTIBLOCK_MASK, RANDOM_MASK, MaskConfig
-from ecgjepa_core.evaluation import extract_features, random_encoder
+from ecgjepa_core.evaluation import random_encoder
+from ecgjepa_core.evaluation.features import select_leads
+from ecgjepa_core.evaluation.readouts import token_readouts
 from ecgjepa_core.models.ecgjepa import Encoder
 from ecgjepa_core.paths import REPO_ROOT
 from ecgjepa_core.training.config import PretrainConfig
@@ -30,8 +32,9 @@ from ecgjepa_core.training.pretrain import PretrainResult, encoder_file, pretrai
 from ecgjepa_core.report import provenance
 from ecgjepa_core.study.encoders import load_encoder, parse_encoders
 from ecgjepa_core.study.overrides import apply_overrides, parse_overrides
-from ecgjepa_core.study.profiles import LEADS_8_OF_12, Profile, get_profile, require_device
-from ecgjepa_core.study import weimann_family
+from ecgjepa_core.study.profiles import (LEADS_8_OF_12, PretrainRecipe, Profile, get_profile, paper_recipe,
+                                         require_device)
+from ecgjepa_core.study import recipe_search, weimann_family
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,18 @@ class Variant:
     family: str = "kim"
     seed: int = 0                    # pretraining seed, added to the study seed (the main runs repeat it)
     epochs: int | None = None        # None: the profile's main length; else the ablations' shorter one
+    recipe: PretrainRecipe | None = None  # None: the method's recipe in this study (the search's choice)
+    centred_targets: bool = False    # the non-paper variant without the positional shortcut (ModelConfig)
 
     def with_seed(self, seed: int) -> "Variant":
         return replace(self, seed=seed)
 
     @property
     def key(self) -> str:
-        """Short stable name for folders and logs, e.g. ``rb``, ``mb-nocropa``, ``rb-0.3-0.4``, ``weimann``."""
+        """Short stable name for folders and logs, e.g. ``rb``, ``mb-nocropa``, ``rb-0.3-0.4``, ``weimann``; a
+        recipe given explicitly is named too (``rb-lr2.5e-05-w0.2-ema0.996``)."""
         if self.family == "weimann":
-            return "weimann" + ("" if self.synthetic else "-realonly") + self._run_suffix
+            return "weimann" + ("" if self.synthetic else "-realonly") + self._recipe_tag + self._run_suffix
         base = "rb" if self.method.endswith("rb") else "mb"
         default = RANDOM_MASK if base == "rb" else MULTIBLOCK_MASK
         parts = [base]
@@ -70,7 +76,13 @@ class Variant:
             parts.append(f"{self.n_leads}lead")
         if not self.synthetic:
             parts.append("realonly")
-        return "-".join(parts) + self._run_suffix
+        if self.centred_targets:
+            parts.append("centred")
+        return "-".join(parts) + self._recipe_tag + self._run_suffix
+
+    @property
+    def _recipe_tag(self) -> str:
+        return f"-{self.recipe.suffix}" if self.recipe is not None else ""
 
     @property
     def _run_suffix(self) -> str:
@@ -88,6 +100,7 @@ MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
 
 
 RB_REAL_ONLY = replace(RB, synthetic=False)   # the synthetic-vs-real row of Table 1
+RB_CENTRED = replace(RB, centred_targets=True)  # not in the paper: the positional shortcut removed
 RB_12_LEADS = replace(RB, n_leads=12)          # Table 8
 WEIMANN = Variant("Weimann ECG-JEPA", MULTIBLOCK_MASK, cropa=False, n_leads=12, family="weimann")  # Table 9
 
@@ -124,6 +137,7 @@ class Study:
         self._features: dict[tuple, np.ndarray] = {}
         self._encoders: dict[tuple, Encoder] = {}
         self._finished: dict[Variant, Path] = {}  # run folders found complete (finding one prepares its corpus)
+        self._searches: dict[str, recipe_search.SearchResult] = {}  # each method's recipe search, once run
 
     @property
     def can_pretrain(self) -> bool:
@@ -142,10 +156,65 @@ class Study:
         if source is not None:
             return source.label
         model = self.model_text if variant.family == "kim" else weimann_family.model_text(self.model_config(variant))
-        return f"pretrained here: {variant.key}, {self.epochs_of(variant)} epochs ({model})"
+        return (f"pretrained here: {variant.key}, {self.epochs_of(variant)} epochs, {self.recipe(variant).text()} "
+                f"({model})")
 
     def epochs_of(self, variant: Variant) -> int:
         return self.epochs if variant.epochs is None else variant.epochs
+
+    # pretraining recipes ---------------------------------------------------------------------------
+    def default_recipe(self, method: str) -> PretrainRecipe:
+        """The profile's own values for ``method``: what it trains with where it does not search."""
+        plan = self.profile.pretrain
+        if method == WEIMANN.method:
+            return weimann_family.default_recipe(self.profile)
+        return PretrainRecipe(plan.lr_rb if method == RB.method else plan.lr_mb, plan.warmup_epochs, plan.ema_start)
+
+    def paper_recipe(self, method: str) -> PretrainRecipe:
+        """The paper's own recipe of ``method`` at this profile's main length (``profiles.PAPER_RECIPES``)."""
+        return paper_recipe(method, self.epochs)
+
+    def recipe_of(self, method: str) -> PretrainRecipe:
+        """The recipe of ``method``'s rows: the search's choice where the profile searches (pretraining the
+        candidates first, see ``recipe_search``), else :meth:`default_recipe`."""
+        if self.profile.pretrain.search is None:
+            return self.default_recipe(method)
+        return self.recipe_search(method).chosen
+
+    def recipe_search(self, method: str) -> recipe_search.SearchResult:
+        """Every candidate of ``method``'s recipe search with its validation AUC (run once per study)."""
+        if method not in self._searches:
+            self._searches[method] = recipe_search.choose(self, method)
+        return self._searches[method]
+
+    def main_variant(self, method: str) -> Variant:
+        """The main row of ``method`` (``ECG-JEPA_rb``, ``ECG-JEPA_mb``, ``Weimann ECG-JEPA``), first seed."""
+        return {v.method: v for v in (RB, MB, WEIMANN)}[method]
+
+    def with_paper_recipe(self, variant: Variant) -> Variant:
+        """``variant`` trained with its paper's own recipe at this length (one row per method)."""
+        return replace(variant, recipe=self.paper_recipe(variant.method))
+
+    def extra_runs(self, variant: Variant) -> list[Variant]:
+        """The runs beside ``variant``'s main row in the readouts table: the method with its paper's recipe where the
+        study trains it with another, and for rb the variant with centred targets where the profile asks for it."""
+        if not self.can_pretrain or self.given(variant) is not None:
+            return []
+        runs = [] if self.recipe_of(variant.method) == self.paper_recipe(variant.method) else [
+            self.with_paper_recipe(variant)]
+        if variant == RB and self.profile.pretrain.centred_variant:
+            runs.append(RB_CENTRED)
+        return runs
+
+    def recipe(self, variant: Variant) -> PretrainRecipe:
+        """The recipe a run of ``variant`` trains with: its own, else its method's (:meth:`recipe_of`)."""
+        return variant.recipe if variant.recipe is not None else self.recipe_of(variant.method)
+
+    def run_key(self, variant: Variant) -> str:
+        """The key of the run ``variant`` trains: tagged with its recipe where that is not the profile's default, so
+        that a search candidate and the main run it becomes share one folder (run folders, feature caches, tables)."""
+        recipe = self.recipe(variant)
+        return replace(variant, recipe=None if recipe == self.default_recipe(variant.method) else recipe).key
 
     def main_runs(self, variant: Variant) -> list[Variant]:
         """The pretraining seeds of a main row (``pretrain.seeds`` of them); the given file alone if there is one."""
@@ -158,13 +227,18 @@ class Study:
         epochs = self.profile.pretrain.ablation_epochs
         return variant if epochs is None or epochs == self.epochs else replace(variant, epochs=epochs)
 
-    def runs_label(self, variants: list[Variant]) -> str:
+    def ablation_runs(self, variant: Variant) -> list[Variant]:
+        """``variant`` at the ablations' length, one run per ablation seed (``pretrain.ablation_seeds``); where that
+        length is the main one, the default settings are the main runs' first seeds."""
+        return [self.ablation(variant).with_seed(s) for s in range(self.profile.pretrain.ablation_seeds)]
+
+    def runs_label(self, variants: list[Variant], pretrained_here: bool = False) -> str:
         """A row's encoder column for one or several pretraining seeds of one variant."""
+        label = self.encoder_label(variants[0], pretrained_here)
         if len(variants) == 1:
-            return self.encoder_label(variants[0])
+            return label
         seeds = "/".join(str(self.seed + v.seed) for v in variants)
-        label = self.encoder_label(variants[0])
-        return label.replace(" epochs (", f" epochs, seeds {seeds} (", 1)
+        return label.replace(" epochs, ", f" epochs, seeds {seeds}, ", 1)
 
     def identity(self) -> dict:
         """What every table of this study records: commit, profile, seed, overrides, encoder files."""
@@ -211,16 +285,18 @@ class Study:
     def model_config(self, variant: Variant):
         if variant.family == "weimann":
             return weimann_family.model_config(self.profile)
-        return self.profile.model.replace(mask=variant.mask, cropa=variant.cropa, n_leads=variant.n_leads)
+        return self.profile.model.replace(mask=variant.mask, cropa=variant.cropa, n_leads=variant.n_leads,
+                                          centred_targets=variant.centred_targets)
 
     def pretrain_config(self, variant: Variant) -> PretrainConfig:
+        recipe = self.recipe(variant)
         if variant.family == "weimann":
             return weimann_family.pretrain_config(self.profile, self.epochs_of(variant), self.seed + variant.seed,
-                                                  self.device, self.progress)
+                                                  self.device, self.progress, recipe)
         plan = self.profile.pretrain
         rb = variant.mask.kind == "random"
         return PretrainConfig(epochs=self.epochs_of(variant), batch_size=plan.batch_rb if rb else plan.batch_mb,
-                              lr=plan.lr_rb if rb else plan.lr_mb, warmup_epochs=plan.warmup_epochs,
+                              lr=recipe.lr, warmup_epochs=recipe.warmup_epochs, ema_start=recipe.ema_start,
                               precision=plan.precision, save_every=plan.save_every, seed=self.seed + variant.seed,
                               device=self.device, progress=self.progress)
 
@@ -235,7 +311,7 @@ class Study:
         if variant.family == "weimann":  # Kim's settings (and run folders) stay as they were
             settings["input"] = f"FFT-resampled to {weimann_family.n_samples(self.model_config(variant))} samples"
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
-        return self.runs_dir / f"{variant.key}-{digest}"
+        return self.runs_dir / f"{self.run_key(variant)}-{digest}"
 
     def pretrained(self, variant: Variant) -> tuple[Path, PretrainResult | None]:
         """The run folder of ``variant``, pretraining (or resuming) it first if it is not finished.
@@ -257,7 +333,7 @@ class Study:
             return run_dir, result
         done = json.loads((run_dir / RUN_SUMMARY).read_text()) if (run_dir / RUN_SUMMARY).exists() else {}
         (run_dir / RUN_SUMMARY).write_text(json.dumps({
-            "variant": variant.key, "method": variant.method, "epochs": result.epochs, "steps": result.steps,
+            "variant": self.run_key(variant), "method": variant.method, "epochs": result.epochs, "steps": result.steps,
             "final_loss": result.final_loss, "corpus_records": len(corpus),
             "wall_seconds": round(done.get("wall_seconds", 0.0) + result.wall_time_s, 1),
             "model": self.model_config(variant).to_dict(), "pretrain": asdict(self.pretrain_config(variant)),
@@ -267,16 +343,20 @@ class Study:
 
     def pretraining_summary(self, variants: list[Variant]) -> pd.DataFrame:
         """One row per pretrained variant: size of its corpus, steps, final loss, wall time, run folder."""
-        rows = []
+        rows, seen = [], set()
         for variant in variants:
             run_dir, _ = self.pretrained(variant)
+            if run_dir in seen:  # e.g. a search candidate that is also a main run
+                continue
+            seen.add(run_dir)
             info = json.loads((run_dir / RUN_SUMMARY).read_text())
             cfg = self.model_config(variant)
             described = weimann_family.describe(cfg) if variant.family == "weimann" else {
                 "mask": f"{cfg.mask.kind} {cfg.mask.scale}", "cropa": cfg.cropa, "leads": cfg.n_leads,
                 "model": f"{cfg.embed_dim} wide, {cfg.depth} blocks, {cfg.num_heads} heads; predictor "
                          f"{cfg.pred_embed_dim}/{cfg.pred_depth}/{cfg.pred_num_heads}"}
-            rows.append({"variant": variant.key, "method": variant.method, **described,
+            rows.append({"variant": self.run_key(variant), "method": variant.method, **described,
+                         "recipe": self.recipe(variant).text(),
                          "corpus_records": info["corpus_records"], "epochs": info["epochs"], "steps": info["steps"],
                          "final_loss": round(info["final_loss"], 4), "wall_seconds": info["wall_seconds"],
                          "run": run_dir.name})
@@ -316,7 +396,7 @@ class Study:
         """The encoder of ``variant`` (eval mode, drop path 0): the file given for it in ``encoders``, else the
         final student of this study's pretraining (weimann: the target encoder, which their code exports). ``pretrained_here`` ignores the files (the ablations)."""
         source = self.given(variant, pretrained_here)
-        key = (variant.key, source is None)
+        key = (variant.key if source is not None else self.run_key(variant), source is None)
         if key not in self._encoders:
             if source is not None:
                 self._encoders[key] = load_encoder(source)
@@ -329,6 +409,15 @@ class Study:
                     enc, _ = load_checkpoint(path, drop_path_rate=0.0)
                     self._encoders[key] = enc.eval()
         return self._encoders[key]
+
+    def inputs(self, variant: Variant, data: datasets.LabelledSet, rows: np.ndarray | None = None) -> np.ndarray:
+        """(N, L, T) records of ``data`` (all, or ``rows``) as ``variant``'s encoder reads them: Kim's leads at 250 Hz,
+        or all 12 leads FFT-resampled to Weimann's rate."""
+        rows = np.arange(len(data.records)) if rows is None else rows
+        if variant.family == "weimann":
+            cfg = self.model_config(variant)
+            return weimann_family.upsampled(data.x(rows, weimann_family.leads_of(cfg)), weimann_family.n_samples(cfg))
+        return data.x(rows, variant.leads)
 
     def random_encoder(self, n_leads: int = 8, seed: int | None = None) -> Encoder:
         """The same architecture, randomly initialised with ``seed`` (default: the study seed; the baseline)."""
@@ -352,17 +441,24 @@ class Study:
 
     # features -----------------------------------------------------------------------------------
     def features(self, name: str, encoder: Encoder, data: datasets.LabelledSet,
-                 leads: tuple[int, ...] | None = None) -> np.ndarray:
-        """(N, D) representations of every record of ``data`` (all model leads, or the model lead
-        positions ``leads``), computed once per (name, data, leads) in this kernel."""
+                 leads: tuple[int, ...] | None = None, readout: str = "mean") -> np.ndarray:
+        """(N, F) readout of every record of ``data`` (all model leads, or the model lead positions ``leads``):
+        ``mean`` the mean-pooled tokens (the paper's representation), ``stats`` pooled statistics
+        (``evaluation.readouts``). Every readout of the profile is computed in one pass, once per (name, data,
+        leads) in this kernel."""
         key = (name, data.name, leads)
-        if key not in self._features:
+        if (*key, readout) not in self._features:
             n_leads = encoder.cfg.n_leads
             rows = LEADS_8_OF_12 if n_leads == 8 else tuple(range(12))
             x = data.x(np.arange(len(data.records)), rows)
-            self._features[key] = extract_features(encoder, x, leads=leads, device=self.device,
-                                                   progress=self.progress)
-        return self._features[key]
+            device = torch.device(self.device)
+            encoder = encoder.to(device).eval()
+            readouts = tuple(dict.fromkeys(("mean", *self.profile.evaluation.readouts)))
+            out = token_readouts(lambda b: encoder(select_leads(b, leads).to(device), leads), x, readouts,
+                                 progress=self.progress)
+            for r in readouts:
+                self._features[(*key, r)] = out[r]
+        return self._features[(*key, readout)]
 
 
 def _corpus_fingerprint(corpus: datasets.SignalRows, counts) -> str:

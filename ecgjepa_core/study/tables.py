@@ -30,6 +30,9 @@ from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, 
                                       without_cropa)
 
 REAL_ONLY = "real ECGs only"
+# The protocol label of a linear probe on each readout of the tokens (``evaluation.readouts``): the paper's
+# mean-pooling, and pooled statistics, which keep what the mean of position-dominated tokens averages away.
+PROBE_PROTOCOL = {"mean": "linear", "stats": "linear, pooled statistics"}
 RANDOM_RUNS = "initialisation seeds"  # what the runs of a random-init row are
 ALL_LEADS = tuple(range(12))
 CNN_TEXT = "4 residual stages, 32-128 channels, 100 Hz"
@@ -169,11 +172,16 @@ def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray 
 
 def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = True):
     """(method, feature key, encoder, encoder label) for each variant, plus the random-init baseline."""
-    out = [(v.method, v.key if study.given(v) is None else f"{v.key}:file", study.encoder(v), study.encoder_label(v))
-           for v in variants]
+    out = [(v.method, study.run_key(v) if study.given(v) is None else f"{v.key}:file", study.encoder(v),
+            study.encoder_label(v)) for v in variants]
     if random_init:
         out.append(("Random init", "random", study.random_encoder(), study.random_label))
     return out
+
+
+def _with_readouts(study: Study, encoders: list) -> list:
+    """Each item of ``encoders`` paired with every readout of the profile (``evaluation.readouts``)."""
+    return [(item, readout) for item in encoders for readout in study.profile.evaluation.readouts]
 
 
 def _seeded(study: Study, variants: Sequence[Variant], random_init: bool = True
@@ -183,7 +191,7 @@ def _seeded(study: Study, variants: Sequence[Variant], random_init: bool = True
     out = []
     for v in variants:
         runs = study.main_runs(v) if v in (RB, MB) else [v]
-        encoders = [(r.key if study.given(r) is None else f"{r.key}:file", study.encoder(r)) for r in runs]
+        encoders = [(study.run_key(r) if study.given(r) is None else f"{r.key}:file", study.encoder(r)) for r in runs]
         out.append((v.method, REAL_ONLY if v == RB_REAL_ONLY else "", study.runs_label(runs), encoders))
     if random_init:
         seeds = study.random_seeds
@@ -199,12 +207,14 @@ def table1_linear(study: Study) -> TableResult:
     b = TableBuilder(study, "table1_linear", "linear")
     variants = [RB, MB] + ([RB_REAL_ONLY] if study.profile.synthetic and study.can_pretrain else [])
     for method, ablation, label, encoders in _seeded(study, variants):
-        paper = None if ablation else {}
         runs_over = RANDOM_RUNS if method == "Random init" else "pretraining seeds"
         for data in (study.ptbxl, study.cpsc):
-            feats = [study.features(key, enc, data) for key, enc in encoders]
-            for kind in (ML, MC):
-                probe_rows(b, method, label, feats, data, kind, ablation=ablation, paper=paper, runs_over=runs_over)
+            for readout in study.profile.evaluation.readouts:
+                paper = None if ablation or readout != "mean" else {}
+                feats = [study.features(key, enc, data, readout=readout) for key, enc in encoders]
+                for kind in (ML, MC):
+                    probe_rows(b, method, label, feats, data, kind, protocol=PROBE_PROTOCOL[readout],
+                               ablation=ablation, paper=paper, runs_over=runs_over)
         if study.profile.evaluation.probe_recipe != "code":  # the authors' recipe as published, for reference
             feats = [study.features(key, enc, study.ptbxl) for key, enc in encoders]
             for kind in (ML, MC):
@@ -224,21 +234,28 @@ SEARCHED, AUTHORS_LR = "fine-tuned, lr searched on validation", "fine-tuned, aut
 
 
 def _finetune_search_maker(study: Study, data: LabelledSet, kind: str, encoder: Encoder, kept: dict):
-    """``make(fold, labels, seed, select)``: :func:`finetune_search` of ``encoder`` over the profile's learning rates
-    and the authors' (the base recipe's) lr; the run of the authors' lr is kept in ``kept[seed]`` for its own row."""
+    """``make(fold, labels, seed, select)``: for the study seed, :func:`finetune_search` of ``encoder`` over the
+    profile's learning rates and the authors' (the base recipe's) lr, the run of the authors' lr kept in
+    ``kept[fold]`` for its own row; for every further fine-tuning seed, one run at the lr that search chose on that
+    fold (same early stopping)."""
     plan = study.profile.evaluation
     base = finetune_recipe_of(study)
+    chosen: dict[bytes, float] = {}
 
     def make(fold, labels, seed, select):
         if select != "val":
             raise ValueError(f"the fine-tuning search needs a validation fold; {data.name} has none in this split")
-        result = finetune_search(
-            encoder, data.x(fold.train), labels(fold.train), data.x(fold.val), labels(fold.val), data.x(fold.test),
-            labels(fold.test), TASK[kind], lrs=(base.lr, *plan.finetune_lrs), max_epochs=plan.finetune_epochs,
-            patience=plan.finetune_patience, base=base, seed=seed, n_boot=0, n_classes=len(data.classes),
-            device=study.device, progress=study.progress)
-        kept[seed] = result.protocol["runs"][base.lr]
-        return result
+        args = (encoder, data.x(fold.train), labels(fold.train), data.x(fold.val), labels(fold.val),
+                data.x(fold.test), labels(fold.test), TASK[kind])
+        common = dict(max_epochs=plan.finetune_epochs, patience=plan.finetune_patience, base=base, seed=seed,
+                      n_boot=0, n_classes=len(data.classes), device=study.device, progress=study.progress)
+        fold_id = fold.test.tobytes()
+        if seed == study.seed:
+            result = finetune_search(*args, lrs=(base.lr, *plan.finetune_lrs), **common)
+            kept[fold_id] = result.protocol["runs"][base.lr]
+            chosen[fold_id] = result.protocol["chosen_lr"]
+            return result
+        return finetune_search(*args, lrs=(chosen[fold_id],), **common)
     return make
 
 
@@ -253,12 +270,15 @@ def _search_rows(b: TableBuilder, method: str, label: str, data: LabelledSet, ki
     rule = (f"AdamW lr from {{{grid}}} (the first is the authors' 1e-4 x {base.batch_size}/256), at most "
             f"{plan.finetune_epochs} epochs, early stopping after {plan.finetune_patience} epoch(s) without a better "
             "validation AUC, warm-up 1 epoch; code recipe otherwise (0.67-40 Hz filters, RandAugment)")
+    seeds = tuple(b.study.seed + s for s in range(plan.finetune_seeds))
+    more = (f"; fine-tuning seeds {'/'.join(map(str, seeds))}: the search on seed {seeds[0]}, each further seed one run "
+            "at the lr it chose") if len(seeds) > 1 else ""
     finetune_rows(b, method, label, _finetune_search_maker(b.study, data, kind, encoder, kept), data, kind,
-                  f"{rule}; the run and epoch with the best validation value", ablation, paper, only,
-                  protocol=SEARCHED)
+                  f"{rule}; the run and epoch with the best validation value{more}", ablation, paper, only,
+                  protocol=SEARCHED, seeds=seeds)
     if authors_row and kept:
         def authors(fold, labels, seed, select):
-            return kept[seed]
+            return kept[fold.test.tobytes()]
         finetune_rows(b, method, label, authors, data, kind,
                       f"the authors' lr {base.lr:g} from the same search ({plan.finetune_epochs} epochs at most, "
                       f"warm-up 1 epoch, not their 10 epochs with 3 of warm-up)", ablation, None, only,
@@ -277,8 +297,10 @@ def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None):
 
 def finetune_rows(b: TableBuilder, method: str, encoder: str, make_result: Callable, data: LabelledSet, kind: str,
                   details: str, ablation: str = "", paper: dict | None = None,
-                  only: tuple[str, ...] | None = None, protocol: str = "fine-tuned") -> None:
-    """Fine-tuning rows; a split with a validation fold selects the epoch on it.
+                  only: tuple[str, ...] | None = None, protocol: str = "fine-tuned",
+                  seeds: tuple[int, ...] | None = None) -> None:
+    """Fine-tuning rows over fine-tuning ``seeds`` (default: the study seed alone); a split with a validation fold
+    selects the epoch on it.
 
     ``only``: evaluation labels to run (e.g. ``("paper split",)``); default all.
     """
@@ -291,11 +313,13 @@ def finetune_rows(b: TableBuilder, method: str, encoder: str, make_result: Calla
         def run(fold, labels, seed):
             res = make_result(fold, labels, seed, select)
             return res.y_test, res.test_scores
-        scores = pooled_scores(run, data, ev, kind, (study.seed,))
+        seeds = seeds or (study.seed,)
+        scores = pooled_scores(run, data, ev, kind, seeds)
         rule = "epoch chosen on the validation fold" if select == "val" else "last epoch"
         b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
                          len(data.classes), f"{details}; batch {study.profile.evaluation.finetune_batch}; {rule}; "
-                                            f"1 seed; {ev.description}", paper, "")
+                                            f"{len(seeds)} seed(s); {ev.description}", paper,
+                         "fine-tuning seeds" if len(seeds) > 1 else "")
 
 
 def table2_finetune(study: Study) -> TableResult:
@@ -340,14 +364,15 @@ def table3_low_shot(study: Study) -> TableResult:
     """Low-shot linear evaluation, PTB-XL multi-label (P-B Table 3): mean ± sd over draws."""
     b = TableBuilder(study, "table3_low_shot", "low_shot")
     plan = study.profile.evaluation
-    for method, key, enc, label in _encoders(study, [RB, MB]):
-        feats = study.features(key, enc, study.ptbxl)
+    for (method, key, enc, label), readout in _with_readouts(study, _encoders(study, [RB, MB])):
+        feats = study.features(key, enc, study.ptbxl, readout=readout)
         for ev in evaluations(study, study.ptbxl):
             fold, labels = task_fold(study.ptbxl, ev.folds[0], ML)
             for fraction in plan.low_shot:
                 pct = f"{fraction:.0%}"
                 n = low_shot_size(len(fold.train), fraction)
-                key_ = _row(method, label, "PTB-XL", ML, ev.label, "linear, low-shot", f"{pct} of training labels")
+                key_ = _row(method, label, "PTB-XL", ML, ev.label, f"{PROBE_PROTOCOL[readout]}, low-shot",
+                            f"{pct} of training labels")
                 if n < 2:  # nothing to train on: say so in the table instead of a number
                     b.add({**key_, "metric": "AUC", "ours": np.nan, "paper_key": None,
                            "details": f"not computed: {pct} of {len(fold.train)} training records is {n}"})
@@ -360,7 +385,7 @@ def table3_low_shot(study: Study) -> TableResult:
                        "details": f"{plan.low_shot_draws} draws of {res.n_per_draw} training records, linear probe "
                                   f"each; mean ± population sd over draws; {ev.description}",
                        "paper_key": {"method": method, "dataset": "PTB-XL", "task": ML, "metric": "AUC",
-                                     "setting": pct}})
+                                     "setting": pct} if readout == "mean" else None})
     _low_shot_cnn_rows(b)
     return b.result()
 
@@ -397,23 +422,31 @@ REDUCED_LEADS = (("II", (1,)), ("II+V1", (1, 2)))
 def table4_reduced_leads(study: Study) -> TableResult:
     """Linear evaluation from lead II and from II + V1, PTB-XL multi-label (P-B Table 4)."""
     b = TableBuilder(study, "table4_reduced_leads", "reduced_leads")
-    for method, key, enc, label in _encoders(study, [RB, MB]):
+    for (method, key, enc, label), readout in _with_readouts(study, _encoders(study, [RB, MB])):
         for name, leads in REDUCED_LEADS:
-            feats = study.features(key, enc, study.ptbxl, leads=leads)
-            probe_rows(b, method, label, feats, study.ptbxl, ML, ablation=f"leads {name}", paper={"setting": name})
+            feats = study.features(key, enc, study.ptbxl, leads=leads, readout=readout)
+            probe_rows(b, method, label, feats, study.ptbxl, ML, protocol=PROBE_PROTOCOL[readout],
+                       ablation=f"leads {name}", paper={"setting": name} if readout == "mean" else None)
     return b.result()
 
 
 def table5_ecg_features(study: Study, labels, ludb_summary: dict | None = None) -> TableResult:
-    """Heart rate and QRS duration regressed on frozen features, PTB-XL (P-B Table 5).
+    """Heart rate and QRS duration regressed on frozen features, PTB-XL (P-B Table 5), beside a constant predictor
+    (the training mean: what the features must beat) and the delineator's own error.
 
     ``labels``: one row per PTB-XL record (``heart_rate``, ``qrs_duration``) from ``ecg_features``.
     ``ludb_summary``: the delineator's own error on LUDB, shown as its own row (the floor).
+    Every row keeps its test predictions (``scores/table5_ecg_features.npz``: targets, predictions, rows).
     """
     b = TableBuilder(study, "table5_ecg_features", "feature_regression")
     plan = study.profile.evaluation
-    for method, key, enc, label in _encoders(study, [RB, MB]):
-        feats = study.features(key, enc, study.ptbxl)
+    constant = ("Constant (training mean)", "constant", None, "no features: the training records' mean")
+    encoders = _with_readouts(study, _encoders(study, [RB, MB])) + [(constant, "mean")]
+    for (method, key, enc, label), readout in encoders:
+        n = len(study.ptbxl.records)
+        feats = np.zeros((n, 1), np.float32) if enc is None else study.features(key, enc, study.ptbxl, readout=readout)
+        protocol = ("predict the training mean" if enc is None else
+                    "linear regression" + ("" if readout == "mean" else ", pooled statistics"))
         for ev in evaluations(study, study.ptbxl):
             fold = ev.folds[0]
             for target, unit in (("heart rate", "bpm"), ("QRS duration", "ms")):
@@ -421,7 +454,10 @@ def table5_ecg_features(study: Study, labels, ludb_summary: dict | None = None) 
                 t = labels[col].to_numpy(dtype=float)
                 res = feature_regression(feats[fold.train], t[fold.train], feats[fold.test], t[fold.test],
                                          seed=study.seed, n_boot=plan.bootstrap, target=target, units=unit)
-                b.add({**_row(method, label, "PTB-XL", target, ev.label, "linear regression"),
+                key_ = _row(method, label, "PTB-XL", target, ev.label, protocol)
+                kept = fold.test[np.isfinite(t[fold.test])]
+                b.scores[row_key(key_)] = TestScores(res.y_test, res.pred_test[None, :, None], kept)
+                b.add({**key_,
                        "metric": f"MAE ({unit})", "ours": res.mae.mae, "sd": res.mae.sd,
                        "sd_over": "|error| over test records",
                        "ci_low": res.ci.low if res.ci else np.nan, "ci_high": res.ci.high if res.ci else np.nan,
@@ -430,7 +466,7 @@ def table5_ecg_features(study: Study, labels, ludb_summary: dict | None = None) 
                                   f"train; records without a label dropped ({res.dropped['train']} train, "
                                   f"{res.dropped['test']} test); {ev.description}",
                        "paper_key": {"method": method, "dataset": "PTB-XL", "task": target, "metric": "MAE",
-                                     "setting": ""}})
+                                     "setting": ""} if readout == "mean" and enc is not None else None})
     if ludb_summary:
         for target, key, unit in (("heart rate", "heart_rate", "bpm"), ("QRS duration", "qrs_duration", "ms")):
             m = ludb_summary[key]
@@ -444,20 +480,23 @@ def table5_ecg_features(study: Study, labels, ludb_summary: dict | None = None) 
 
 
 def table6_cropa(study: Study) -> TableResult:
-    """CroPA ablation: linear and fine-tuned multi-class AUC on PTB-XL with and without CroPA (P-B Table 6)."""
+    """CroPA ablation: linear and fine-tuned multi-class AUC on PTB-XL with and without CroPA (P-B Table 6); the
+    linear rows pool the ablation's pretraining seeds, the fine-tuned rows fine-tune the first."""
     b = TableBuilder(study, "table6_cropa", "cropa_ablation")
     plan = study.profile.evaluation
     for base in (RB, MB):
         for cropa in (True, False):
-            variant = study.ablation(base if cropa else without_cropa(base))
-            enc, label = study.encoder(variant, pretrained_here=True), study.encoder_label(variant, pretrained_here=True)
+            runs = study.ablation_runs(base if cropa else without_cropa(base))
+            label = study.runs_label(runs, pretrained_here=True)
+            encoders = [study.encoder(r, pretrained_here=True) for r in runs]
             tag = "yes" if cropa else "no"
-            feats = study.features(variant.key, enc, study.ptbxl)
+            feats = [study.features(study.run_key(r), enc, study.ptbxl) for r, enc in zip(runs, encoders)]
             probe_rows(b, base.method, label, feats, study.ptbxl, MC, ablation=f"cropa={tag}",
                        paper={"setting": f"cropa={tag}, linear", "epochs": 100})
-            finetune_rows(b, base.method, label, _finetune_maker(study, study.ptbxl, MC, enc), study.ptbxl, MC,
-                          f"fine-tuned {plan.finetune_epochs} epochs (code recipe)", ablation=f"cropa={tag}",
-                          paper={"setting": f"cropa={tag}, finetune", "epochs": 100}, only=plan.ablation_finetune_on)
+            finetune_rows(b, base.method, label, _finetune_maker(study, study.ptbxl, MC, encoders[0]), study.ptbxl,
+                          MC, f"fine-tuned {plan.finetune_epochs} epochs (code recipe), first pretraining seed",
+                          ablation=f"cropa={tag}", paper={"setting": f"cropa={tag}, finetune", "epochs": 100},
+                          only=plan.ablation_finetune_on)
     result = b.result()
     result.rows = result.rows[result.rows["metric"].str.startswith("AUC")].reset_index(drop=True)
     return result
@@ -469,11 +508,13 @@ def _ratio_text(kind: str, x: float) -> str:
     return text if kind == "random" or len(text.split(".")[1]) >= 2 else f"{x:.2f}"
 
 
-def _probe_own_run(b: TableBuilder, variant: Variant, ablation: str) -> None:
-    """Linear-probe rows (PTB-XL multi-label) of one of this study's pretraining runs, an ablation setting."""
+def _probe_own_runs(b: TableBuilder, variant: Variant, ablation: str) -> None:
+    """Linear-probe rows (PTB-XL multi-label) of an ablation setting: this study's pretraining runs of ``variant``
+    at the ablations' length, over the ablations' pretraining seeds."""
     study = b.study
-    feats = study.features(variant.key, study.encoder(variant, pretrained_here=True), study.ptbxl)
-    probe_rows(b, variant.method, study.encoder_label(variant, pretrained_here=True), feats, study.ptbxl, ML,
+    runs = study.ablation_runs(variant)
+    feats = [study.features(study.run_key(r), study.encoder(r, pretrained_here=True), study.ptbxl) for r in runs]
+    probe_rows(b, variant.method, study.runs_label(runs, pretrained_here=True), feats, study.ptbxl, ML,
                ablation=ablation, paper={"setting": ablation})
 
 
@@ -481,9 +522,10 @@ def table7_masking(study: Study) -> TableResult:
     """Masking strategy and ratio, PTB-XL multi-label linear (P-B Table 7)."""
     b = TableBuilder(study, "table7_masking", "masking")
     for kind, scale in study.profile.evaluation.mask_ratios:
-        variant = study.ablation(masking_variant(kind, scale))
+        variant = masking_variant(kind, scale)
         freq = 1 if kind == "random" else variant.mask.n_blocks
-        _probe_own_run(b, variant, f"ratio=({_ratio_text(kind, scale[0])}, {_ratio_text(kind, scale[1])}), freq={freq}")
+        _probe_own_runs(b, variant, f"ratio=({_ratio_text(kind, scale[0])}, {_ratio_text(kind, scale[1])}), "
+                                    f"freq={freq}")
     return b.result()
 
 
@@ -491,5 +533,5 @@ def table8_leads(study: Study) -> TableResult:
     """8-lead vs 12-lead ECG-JEPA_rb, PTB-XL multi-label linear (P-B Table 8)."""
     b = TableBuilder(study, "table8_leads", "leads_8_vs_12")
     for variant in (RB, RB_12_LEADS):
-        _probe_own_run(b, study.ablation(variant), f"{variant.n_leads} leads")
+        _probe_own_runs(b, variant, f"{variant.n_leads} leads")
     return b.result()

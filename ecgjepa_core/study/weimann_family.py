@@ -18,7 +18,7 @@ import torch
 from ecgjepa_core.data.preprocess import fft_resample
 from ecgjepa_core.models.weimann import WeimannEncoder
 from ecgjepa_core.models.weimann_config import WeimannConfig
-from ecgjepa_core.study.profiles import Profile, WeimannPlan
+from ecgjepa_core.study.profiles import PretrainRecipe, Profile, WeimannPlan
 from ecgjepa_core.training.config import PretrainConfig
 from ecgjepa_core.training.weimann_objective import WEIMANN_PRETRAIN
 
@@ -40,13 +40,21 @@ def model_config(profile: Profile) -> WeimannConfig:
                             pred_depth=p.pred_depth, pred_num_heads=p.pred_num_heads, num_registers=p.num_registers)
 
 
-def pretrain_config(profile: Profile, epochs: int, seed: int, device: str, progress: bool) -> PretrainConfig:
-    """Their optimiser recipe (``WEIMANN_PRETRAIN``) with the plan's peak learning rate, and the epochs, batch,
-    warm-up and precision of the profile's Kim mb run, so both families see the same samples."""
-    plan, kim = plan_of(profile), profile.pretrain
-    return PretrainConfig(**{**WEIMANN_PRETRAIN, "lr": plan.lr}, epochs=epochs, batch_size=kim.batch_mb,
-                          warmup_epochs=kim.warmup_epochs, precision=kim.precision, save_every=kim.save_every,
-                          seed=seed, device=device, progress=progress)
+def default_recipe(profile: Profile) -> PretrainRecipe:
+    """The plan's peak learning rate, the warm-up of the profile's Kim runs and their EMA start (``WEIMANN_PRETRAIN``)."""
+    return PretrainRecipe(plan_of(profile).lr, profile.pretrain.warmup_epochs, WEIMANN_PRETRAIN["ema_start"])
+
+
+def pretrain_config(profile: Profile, epochs: int, seed: int, device: str, progress: bool,
+                    recipe: PretrainRecipe | None = None) -> PretrainConfig:
+    """Their optimiser recipe (``WEIMANN_PRETRAIN``: betas, weight decay, EMA end) with ``recipe``'s peak lr, warm-up
+    and EMA start (default: :func:`default_recipe`), and the epochs, batch and precision of the profile's Kim mb
+    run, so both families see the same samples."""
+    kim = profile.pretrain
+    recipe = recipe or default_recipe(profile)
+    return PretrainConfig(**{**WEIMANN_PRETRAIN, "lr": recipe.lr, "ema_start": recipe.ema_start}, epochs=epochs,
+                          batch_size=kim.batch_mb, warmup_epochs=recipe.warmup_epochs, precision=kim.precision,
+                          save_every=kim.save_every, seed=seed, device=device, progress=progress)
 
 
 def model_text(cfg: WeimannConfig) -> str:

@@ -21,7 +21,7 @@ class PretrainConfig:
     epochs: int = 100
     batch_size: int = 128
     lr: float = 2.5e-5
-    warmup_epochs: int = 5
+    warmup_epochs: float = 5  # fractions allowed (rounded to whole iterations)
     lr_min: float = 1e-6
     weight_decay: float = 0.05
     betas: tuple[float, float] = (0.9, 0.999)

@@ -40,7 +40,7 @@ class PretrainSchedule:
     steps_per_epoch: int
     epochs: int
     peak_lr: float
-    warmup_epochs: int = 5
+    warmup_epochs: float = 5  # fractions allowed: the warm-up is rounded to whole iterations
     lr_min: float = 1e-6
     ema_start: float = 0.996
     ema_end: float = 1.0
@@ -57,7 +57,7 @@ class PretrainSchedule:
 
     @property
     def warmup_steps(self) -> int:
-        return self.warmup_epochs * self.steps_per_epoch
+        return round(self.warmup_epochs * self.steps_per_epoch)
 
     def lr(self, t: int) -> float:
         """Learning rate set at the start of iteration ``t`` (same for both parameter groups)."""
