@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ecgjepa_core import run_messages as messages
 from ecgjepa_core.environment import lock_identity, lock_mismatches
 from ecgjepa_core.paths import REPO_ROOT
 from ecgjepa_core.report.provenance import git_state
@@ -251,8 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         return write_manifest(results_dir, args.profile, parameters, runs, complete=ok >= series and one_run)
 
     path = None
-    for nb in notebooks:
-        print(f"[run_all] {nb.name} ({args.profile})", flush=True)
+    previous = messages.previous_seconds(results_dir)  # read before this run rewrites the manifest
+    print(messages.overview(len(notebooks), args.profile, results_dir, previous, [nb.name for nb in notebooks]),
+          flush=True)
+    started = time.time()
+    for index, nb in enumerate(notebooks, 1):
+        print(messages.starting(index, len(notebooks), nb.name, previous), flush=True)
         own = {k: v for k, v in parameters.items() if k in RESERVED or k in declared[nb.name]}
         try:
             seconds = execute(nb, results_dir / "notebooks", own, failed_dir=failed_dir, progress_stream=sys.stderr)
@@ -264,8 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         path = record({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1), "commit": commit,
                        "parameters": parameters})
-        print(f"[run_all] {nb.name} done in {seconds:.0f} s", flush=True)
-    print(f"[run_all] all {len(notebooks)} notebooks done; manifest: {path}")
+        print(messages.finished(index, len(notebooks), nb.name, seconds), flush=True)
+    print("\n".join(messages.closing(results_dir, started, len(notebooks), get_profile(args.profile).notice)))
     return 0
 
 
