@@ -45,6 +45,15 @@ SLOPE_EPOCHS = 3
 PAPER_CORPUS = 174_140
 # A transient dip: at an epoch before the last, the mean sd fell below half of its first value.
 DIP_SD_FRACTION = 0.5
+# A probe whose validation AUC stays within this of 0.5 at every epoch is at chance: its curve has no trend to
+# read, whatever its slope (the claims' "no difference" margin, report.claims.EQUIVALENCE_MARGIN, is as wide).
+CHANCE_MARGIN = 0.02
+
+
+def at_chance(curve: pd.DataFrame) -> bool:
+    """True when the validation probe AUC stayed within :data:`CHANCE_MARGIN` of 0.5 at every saved epoch."""
+    auc = curve["probe_val_auc"].to_numpy(float)
+    return bool(len(auc)) and bool(np.all(np.abs(auc[np.isfinite(auc)] - 0.5) <= CHANCE_MARGIN))
 
 
 def _load(path: Path, family: str):
@@ -163,8 +172,17 @@ def _last_slope(curve: pd.DataFrame, column: str) -> float | None:
     return float(np.polyfit(tail["epoch"].to_numpy(float), values, 1)[0])
 
 
+def _chance_text(curve: pd.DataFrame) -> str:
+    auc = curve["probe_val_auc"]
+    return (f"The validation probe AUC stayed at chance ({auc.min():.3f}-{auc.max():.3f}, within {CHANCE_MARGIN:g} of "
+            "0.5 at every epoch), so this curve says nothing about longer pretraining.")
+
+
 def extrapolation_text(curve: pd.DataFrame) -> str:
-    """One sentence: was the validation probe AUC still rising at the last epoch (:func:`_last_slope`)?"""
+    """One sentence: was the validation probe AUC still rising at the last epoch (:func:`_last_slope`)? A probe at
+    chance throughout (:func:`at_chance`) gets no trend."""
+    if at_chance(curve):
+        return _chance_text(curve)
     slope = _last_slope(curve, "probe_val_auc")
     if slope is None:
         return ("With a single saved epoch there is no trend of the validation probe AUC to extrapolate."
@@ -183,23 +201,39 @@ def extrapolation_text(curve: pd.DataFrame) -> str:
 
 
 def full_scale_text(curves: pd.DataFrame, steps: int, records: int, width: int, paper_epochs: int) -> str:
-    """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph."""
-    falling = rising = loss_falling = 0
+    """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph. Runs whose
+    probe stayed at chance (:func:`at_chance`) are counted apart and carry no trend; with every run there, the
+    paragraph concludes nothing about longer pretraining."""
+    falling = rising = loss_falling = chance = 0
     for _, curve in curves.groupby("run"):
-        auc, loss = _last_slope(curve, "probe_val_auc"), _last_slope(curve, "loss")
+        loss = _last_slope(curve, "loss")
+        loss_falling += loss is not None and loss < 0
+        if at_chance(curve):
+            chance += 1
+            continue
+        auc = _last_slope(curve, "probe_val_auc")
         if auc is not None:
             falling += auc < -RISING_SLOPE
             rising += auc > RISING_SLOPE
-        loss_falling += loss is not None and loss < 0
     n = curves["run"].nunique()
-    return (f"Beyond this scale: these runs took {steps} steps on {records:,} ECGs with an encoder {width} wide. At "
-            f"their last epochs the validation probe AUC was rising for {rising} of {n} runs and falling for "
-            f"{falling}, while the pretraining loss still fell for {loss_falling}: at this size the objective "
-            "keeps improving after the probe stops, so more of the same pretraining would not raise the linear "
-            "probes, and nothing in these curves predicts the paper's scale (a 768-wide encoder for "
-            f"{paper_epochs} epochs on ~{PAPER_CORPUS:,} ECGs, {PAPER_CORPUS / records:.0f} times this corpus). That "
-            "question needs the `paper` "
-            "profile (GPU) or the authors' weights (`paper-eval`).")
+    scale = (f"nothing in these curves predicts the paper's scale (a 768-wide encoder for {paper_epochs} epochs on "
+             f"~{PAPER_CORPUS:,} ECGs, {PAPER_CORPUS / records:.0f} times this corpus). That question needs the "
+             "`paper` profile (GPU) or the authors' weights (`paper-eval`).")
+    text = f"Beyond this scale: these runs took {steps} steps on {records:,} ECGs with an encoder {width} wide. "
+    if chance == n:
+        return (text + f"The validation probe stayed at chance (within {CHANCE_MARGIN:g} of AUC 0.5) for every run, "
+                f"while the pretraining loss still fell for {loss_falling} of {n}: these curves say nothing about "
+                "longer pretraining, and " + scale)
+    at = f" ({chance} of {n} at chance throughout: no trend)" if chance else ""
+    if rising:
+        verdict = "so more of the same pretraining might still raise those probes"
+    elif loss_falling:
+        verdict = ("at this size the objective keeps improving after the probe stops, so more of the same pretraining "
+                   "would not raise the linear probes")
+    else:
+        verdict = "so more of the same pretraining would not raise the linear probes"
+    return (text + f"At their last epochs the validation probe AUC was rising for {rising} of {n} runs and falling "
+            f"for {falling}{at}, while the pretraining loss still fell for {loss_falling}: {verdict}, and " + scale)
 
 
 def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
