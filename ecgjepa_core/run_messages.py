@@ -12,17 +12,9 @@ import os
 import time
 from pathlib import Path
 
+from ecgjepa_core.report.markdown import duration
+
 TAG = "[run_all]"
-
-
-def duration(seconds: float) -> str:
-    """``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def previous_seconds(results_dir: Path) -> dict[str, float]:

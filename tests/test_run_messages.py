@@ -12,7 +12,9 @@ from ecgjepa_core.study.profiles import get_profile
 
 
 def test_duration():
-    assert [messages.duration(s) for s in (4.4, 65, 3599, 3725)] == ["4 s", "1 min 05 s", "59 min 59 s", "1 h 02 min"]
+    from ecgjepa_core.report.markdown import duration
+
+    assert [duration(s) for s in (4.4, 65, 3599, 3725)] == ["4 s", "1 min 05 s", "59 min 59 s", "1 h 02 min"]
 
 
 def test_estimates_come_from_the_last_manifest_of_the_folder(tmp_path):

@@ -247,7 +247,7 @@ def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
     split = ptbxl_standard_split(data.records)
     train, val = data.rows(split.train), data.rows(split.val)
     every = np.arange(len(data.records))
-    frames, lines = [], []
+    frames = []
     for variant in variants:
         run_dir, _ = study.pretrained(variant)
         if variant.family == "weimann":
@@ -258,13 +258,17 @@ def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
         curve = curve_of_run(run_dir, variant.family, pooled_features(x, study.device), data.y, train, val,
                              seed=study.seed)
         frames.append(curve.assign(run=variant.key))
-        lines.append(f"`{variant.key}`: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} "
-                     f"{extrapolation_text(curve)}")
     curves = pd.concat(frames, ignore_index=True)
     first = study.pretraining_summary(list(variants)[:1]).iloc[0]
-    lines.append(full_scale_text(curves, int(first["steps"]), int(first["corpus_records"]),
-                                 study.profile.model.embed_dim, paper().pretrain.epochs))
-    return curves, lines
+    return curves, verdicts(curves, int(first["steps"]), int(first["corpus_records"]), study.profile.model.embed_dim)
+
+
+def verdicts(curves: pd.DataFrame, steps: int, records: int, width: int) -> list[str]:
+    """Per run of ``curves`` (``run`` column) its collapse verdict and extrapolation in one line, then what the
+    curves imply beyond this scale (``steps`` and ``records`` of the first run, the encoder ``width``)."""
+    lines = [f"`{run}`: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} {extrapolation_text(curve)}"
+             for run, curve in curves.groupby("run", sort=False)]
+    return lines + [full_scale_text(curves, steps, records, width, paper().pretrain.epochs)]
 
 
 SUMMARY = "learning_curves_summary"

@@ -66,6 +66,8 @@ class TableResult:
     # Per-record counts (method, protocol, input, record_id, counts) where the metric pools records
     # (segmentation); its claims resample these.
     record_stats: pd.DataFrame | None = None
+    # What a table's own figure draws when it is published (segmentation: one record's ECG and segments).
+    figure_data: dict | None = None
 
     def score_of(self, **key: str) -> TestScores:
         """The kept scores of the one row key matching ``key`` (fields of :data:`ROW_KEY`)."""
