@@ -85,6 +85,8 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_di
     from jupyter_client import KernelManager
     from traitlets.config import Config
 
+    from ecgjepa_core.notebook_kernel import QuietShutdownKernelManager
+
     # Encrypted kernel channels (CurveZMQ) where pyzmq and jupyter_client support them; the kernel
     # otherwise warns on the terminal that it talks over plain TCP.
     encrypt = zmq.has("curve") and KernelManager.class_traits().get("transport_encryption") is not None
@@ -100,7 +102,7 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_di
         pm.execute_notebook(str(notebook), str(staged), parameters=parameters,
                             kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
                             log_output=False, stderr_file=progress_stream, config=kernel_config,
-                            coalesce_streams=True)
+                            coalesce_streams=True, kernel_manager_class=QuietShutdownKernelManager)
     except pm.PapermillExecutionError as err:
         executed = nbformat.read(staged, as_version=4)
         code = [c for c in executed.cells if c.cell_type == "code"]
