@@ -56,7 +56,7 @@ def _runs(text: str, sections_: dict[str, str]) -> list[str]:
     if not runs or said is None:
         return [] if not runs and said is None else ["the pretraining runs are counted or listed, not both"]
     epochs = pd.Series([int(r[runs[0].index("epochs")]) for r in runs[1:]]).value_counts().to_dict()
-    claimed = {int(e): int(n) for n, e in re.findall(r"(\d+) (?:runs )?of (\d+) epochs", said.group(0))}
+    claimed = {int(e): int(n) for n, e in re.findall(r"(\d+) (?:runs )?of (\d+) epochs?", said.group(0))}
     problems = []
     if int(said.group(1)) != len(runs) - 1:
         problems.append(f"the provenance sentence counts {said.group(1)} pretraining runs, the table lists "

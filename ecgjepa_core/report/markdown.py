@@ -25,6 +25,9 @@ CELL_LEGEND = "Cells: ours [95 % CI] · the paper's value."
 PROVENANCE_MARK = "Provenance:"  # a table file's own line; REPORT.md states the provenance once, at its top
 SHOWN_MARK, NUMBERS_MARK = "Shown:", "Numbers:"
 KEYS_MARK = "Protocol keys"  # the override keys that change a table's protocol (table files and notebooks)
+# Lines a table file carries for itself and REPORT.md states once, at its top: their "; "-separated items, merged.
+SPLITS_MARK, PROBE_MARK = "Splits:", "Probe recipe:"
+STATED_ONCE = (SPLITS_MARK, PROBE_MARK)
 RAW_FEATURES = "raw features"  # the protocol of the authors' probe on raw features, beside the profile's recipe
 # The splits in a few words (``data/splits.py`` defines them).
 SPLIT_WORDS = {("PTB-XL", "paper split"): "folds 1-9 train / 10 test, as the paper",
@@ -127,22 +130,24 @@ def _flag_notes(rows: pd.DataFrame, metrics: Iterable[str] | None = None,
     return notes
 
 
-def split_text(dataset: str, split: str) -> str:
-    """``PTB-XL paper split (folds 1-9 train / 10 test, as the paper)``."""
-    words = SPLIT_WORDS.get((dataset, split))
-    return f"{dataset} {split}" + (f" ({words})" if words else "")
+def _pairs(df: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(zip(df["dataset"].astype(str), df["split"].astype(str))))
 
 
 def shown_text(rows: pd.DataFrame, shown: pd.DataFrame, name: str) -> str:
     """Which split of each dataset the compact table shows, and which others only the CSV holds."""
-    def pairs(df: pd.DataFrame) -> list[tuple[str, str]]:
-        return list(dict.fromkeys(zip(df["dataset"].astype(str), df["split"].astype(str))))
-    on_view = pairs(shown)
-    text = f"{SHOWN_MARK} " + ", ".join(split_text(*p) for p in on_view) + "."
-    elsewhere = [p for p in pairs(rows) if p not in on_view]
+    on_view = _pairs(shown)
+    text = f"{SHOWN_MARK} " + ", ".join(f"{d} {s}" for d, s in on_view) + "."
+    elsewhere = [p for p in _pairs(rows) if p not in on_view]
     if elsewhere:
-        text += f" `{name}.csv` also holds " + ", ".join(split_text(*p) for p in elsewhere) + "."
+        text += f" `{name}.csv` also holds " + ", ".join(f"{d} {s}" for d, s in elsewhere) + "."
     return text
+
+
+def splits_text(rows: pd.DataFrame) -> str:
+    """What the named splits of ``rows`` are (:data:`SPLIT_WORDS`), or "" where none is one of them."""
+    words = [f"{d} {s}: {SPLIT_WORDS[(d, s)]}" for d, s in _pairs(rows) if (d, s) in SPLIT_WORDS]
+    return f"{SPLITS_MARK} " + "; ".join(words) + "." if words else ""
 
 
 def _finite(x) -> bool:
@@ -183,7 +188,8 @@ def table_markdown(rows: pd.DataFrame, name: str, metrics: Iterable[str] | None 
     if not len(view):
         return "(no rows)"
     shown = compact(rows, metrics, ablations)
-    parts = [shown_text(rows, shown, name), "", numbers_text(shown), "", CELL_LEGEND, "", pipe_table(view), ""]
+    parts = [shown_text(rows, shown, name), splits_text(rows), "", numbers_text(shown), "", CELL_LEGEND, "",
+             pipe_table(view), ""]
     return "\n".join(parts + [f"- {n}" for n in _flag_notes(rows, metrics, ablations)]).rstrip() + "\n"
 
 
@@ -256,9 +262,11 @@ def duration(seconds: float) -> str:
 def runs_text(epochs: pd.Series) -> str:
     """``21 runs (10 of 8 epochs, 11 of 2 epochs)`` from the ``epochs`` column of the pretraining runs table."""
     counts = epochs.astype(int).value_counts().sort_index(ascending=False)
+    def of(e: int) -> str:
+        return f"of {e} epoch{'s' if e != 1 else ''}"
     if len(counts) == 1:
-        return f"{len(epochs)} run{'s' if len(epochs) > 1 else ''} of {counts.index[0]} epochs"
-    return f"{len(epochs)} runs (" + ", ".join(f"{n} of {e} epochs" for e, n in counts.items()) + ")"
+        return f"{len(epochs)} run{'s' if len(epochs) > 1 else ''} {of(counts.index[0])}"
+    return f"{len(epochs)} runs (" + ", ".join(f"{n} {of(e)}" for e, n in counts.items()) + ")"
 
 
 def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
@@ -315,13 +323,18 @@ def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[st
     parts += ["## Headline", "", headline, ""]
     if preamble_text:
         parts += [preamble_text, ""]
-    # Each table's provenance, profile note, cell legend and the meaning of ⚑ are stated once, at the top, and
-    # its claims in the headline table; the table files and notebooks give claims, flags and gaps in full.
-    for name in tables:
-        md = results_dir / f"{name}.md"
-        text = md.read_text() if md.exists() else f"## {name}\n\n(not produced in this run)\n"
+    # Each table's provenance, profile note, cell legend, splits, probe recipe and the meaning of ⚑ are stated
+    # once, at the top, and its claims in the headline table; the table files and notebooks give claims, flags and
+    # gaps in full.
+    texts = [(results_dir / f"{name}.md").read_text() if (results_dir / f"{name}.md").exists()
+             else f"## {name}\n\n(not produced in this run)\n" for name in tables]
+    once = {mark: list(dict.fromkeys(item for text in texts for line in text.splitlines() if line.startswith(mark)
+                                     for item in line[len(mark):].strip().rstrip(".").split("; ")))
+            for mark in STATED_ONCE}
+    parts += [line for mark, items in once.items() if items for line in (f"{mark} {'; '.join(items)}.", "")]
+    for text in texts:
         parts += ["\n".join(line for line in text.splitlines()
-                            if not line.startswith(_TABLE_FILE_ONLY)), ""]
+                            if not line.startswith(_TABLE_FILE_ONLY + STATED_ONCE)), ""]
     fig_dir = results_dir / "figures"
     shown = [p for stem in figures_order for p in sorted(fig_dir.glob(f"{stem}*.png"))] if fig_dir.is_dir() else []
     if shown:

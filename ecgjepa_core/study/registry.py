@@ -162,21 +162,23 @@ def pretrained_variants(study: Study) -> list[Variant]:
 
 
 def probe_text(study: Study) -> str:
-    """The profile's linear-probe recipe in words: ``code-standardised recipe: AdamW lr 0.01, …``."""
+    """The profile's linear-probe recipe in words: ``code-standardised: AdamW lr 0.01, …``."""
     name = study.profile.evaluation.probe_recipe
     r = probe_recipe(name)
-    return (f"{name} recipe: AdamW lr {r.lr:g}, weight decay {r.weight_decay:g}, batch {r.batch_size}, {r.epochs} "
-            f"epochs, the last kept" + ("; features z-scored with the training records' mean and sd"
-                                         if r.standardize else ""))
+    return (f"{name}: AdamW lr {r.lr:g}, weight decay {r.weight_decay:g}, batch {r.batch_size}, {r.epochs} epochs, "
+            "the last kept" + (", features z-scored with the training records' mean and sd" if r.standardize else ""))
 
 
 def caption(study: Study, spec: TableSpec) -> str:
-    """The protocol stated once for the whole table, the override keys that change it, the profile's note."""
+    """The protocol stated once for the whole table, the probe recipe where it has one, the override keys that
+    change it, the profile's note."""
     plan = study.profile.evaluation
     text = spec.protocol.format(
-        probe=probe_text(study), seeds=len(study.probe_seeds), draws=plan.low_shot_draws,
+        probe=f"the {plan.probe_recipe} probe recipe", seeds=len(study.probe_seeds), draws=plan.low_shot_draws,
         low_shot=" and ".join(f"{100 * f:g} %" for f in plan.low_shot), epochs=study.epochs,
         ablation_epochs=study.epochs_of(study.ablation(RB)))
+    if "{probe}" in spec.protocol:
+        text += f"\n{markdown.PROBE_MARK} {probe_text(study)}."
     keys = ", ".join(f"`{k}`" for k in spec.keys)
     return (f"{text}\n\n{markdown.KEYS_MARK} (`-p overrides`, README \"Overrides\"): {keys}.\n\n"
             f"{study.profile.table_note} Kim's {study.model_text}.")
