@@ -54,13 +54,14 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python"
   exit 0
 fi
 
-echo "[setup] first use: building the Python environment in $venv (a few minutes, once; constraints: $lock)" >&2
 # A venv left half-made by an interrupted set-up (no pip yet) is made again.
 if ! [ -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+  echo "[setup] first use: building the Python environment in $venv (a few minutes, once; constraints: $lock)" >&2
   echo "[setup] 1/4 creating the virtual environment with ${PYTHON:-python3}" >&2
   "${PYTHON:-python3}" -m venv --clear "$venv" >&2
 else
-  echo "[setup] 1/4 reusing the virtual environment (the project or its lock changed)" >&2
+  echo "[setup] pyproject.toml, the lock or the torch spec changed: updating $venv (constraints: $lock)" >&2
+  echo "[setup] 1/4 keeping the virtual environment" >&2
 fi
 pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
 # pip repeats one warning per configured index folder that does not exist; keep the log readable.
