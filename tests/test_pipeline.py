@@ -185,6 +185,7 @@ def test_mixed_runs_are_refused_by_the_report(smoke_run, tmp_path):
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     report = (mixed / "REPORT.md").read_text()
     assert "Mixed provenance" in report and "1 in table3_low_shot" in report
+    assert report.index("Mixed provenance") < report.index("## Headline")  # at its very top
 
 
 @pytest.mark.slow

@@ -48,12 +48,29 @@ DIP_SD_FRACTION = 0.5
 # A probe whose validation AUC stays within this of 0.5 at every epoch is at chance: its curve has no trend to
 # read, whatever its slope (the claims' "no difference" margin, report.claims.EQUIVALENCE_MARGIN, is as wide).
 CHANCE_MARGIN = 0.02
+# Nor has a curve scored on fewer validation records than this (the claims give no verdict below 10 test records,
+# report.claims.MIN_RECORDS).
+MIN_VAL_RECORDS = 10
 
 
 def at_chance(curve: pd.DataFrame) -> bool:
     """True when the validation probe AUC stayed within :data:`CHANCE_MARGIN` of 0.5 at every saved epoch."""
     auc = curve["probe_val_auc"].to_numpy(float)
     return bool(len(auc)) and bool(np.all(np.abs(auc[np.isfinite(auc)] - 0.5) <= CHANCE_MARGIN))
+
+
+def no_trend(curve: pd.DataFrame) -> str | None:
+    """Why the validation probe of ``curve`` has no trend to read (too few validation records, at chance), in one
+    sentence; None when it has one. ``val_records``: the curve's column of validation-fold size, where recorded."""
+    n_val = int(curve["val_records"].iloc[0]) if "val_records" in curve and len(curve) else None
+    if n_val is not None and n_val < MIN_VAL_RECORDS:
+        return (f"The validation fold has {n_val} records, too few to read a trend from (at least "
+                f"{MIN_VAL_RECORDS}), so this curve says nothing about longer pretraining.")
+    if at_chance(curve):
+        auc = curve["probe_val_auc"]
+        return (f"The validation probe AUC stayed at chance ({auc.min():.3f}-{auc.max():.3f}, within "
+                f"{CHANCE_MARGIN:g} of 0.5 at every epoch), so this curve says nothing about longer pretraining.")
+    return None
 
 
 def _load(path: Path, family: str):
@@ -172,17 +189,11 @@ def _last_slope(curve: pd.DataFrame, column: str) -> float | None:
     return float(np.polyfit(tail["epoch"].to_numpy(float), values, 1)[0])
 
 
-def _chance_text(curve: pd.DataFrame) -> str:
-    auc = curve["probe_val_auc"]
-    return (f"The validation probe AUC stayed at chance ({auc.min():.3f}-{auc.max():.3f}, within {CHANCE_MARGIN:g} of "
-            "0.5 at every epoch), so this curve says nothing about longer pretraining.")
-
-
 def extrapolation_text(curve: pd.DataFrame) -> str:
-    """One sentence: was the validation probe AUC still rising at the last epoch (:func:`_last_slope`)? A probe at
-    chance throughout (:func:`at_chance`) gets no trend."""
-    if at_chance(curve):
-        return _chance_text(curve)
+    """One sentence: was the validation probe AUC still rising at the last epoch (:func:`_last_slope`)? A curve
+    without a trend to read (:func:`no_trend`) says why instead."""
+    if reason := no_trend(curve):
+        return reason
     slope = _last_slope(curve, "probe_val_auc")
     if slope is None:
         return ("With a single saved epoch there is no trend of the validation probe AUC to extrapolate."
@@ -201,14 +212,14 @@ def extrapolation_text(curve: pd.DataFrame) -> str:
 
 
 def full_scale_text(curves: pd.DataFrame, steps: int, records: int, width: int, paper_epochs: int) -> str:
-    """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph. Runs whose
-    probe stayed at chance (:func:`at_chance`) are counted apart and carry no trend; with every run there, the
-    paragraph concludes nothing about longer pretraining."""
+    """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph. Runs without a
+    trend to read (:func:`no_trend`: too few validation records, a probe at chance) are counted apart; with every
+    run there, the paragraph concludes nothing about longer pretraining."""
     falling = rising = loss_falling = chance = 0
     for _, curve in curves.groupby("run"):
         loss = _last_slope(curve, "loss")
         loss_falling += loss is not None and loss < 0
-        if at_chance(curve):
+        if no_trend(curve):
             chance += 1
             continue
         auc = _last_slope(curve, "probe_val_auc")
@@ -221,10 +232,10 @@ def full_scale_text(curves: pd.DataFrame, steps: int, records: int, width: int, 
              "`paper` profile (GPU) or the authors' weights (`paper-eval`).")
     text = f"Beyond this scale: these runs took {steps} steps on {records:,} ECGs with an encoder {width} wide. "
     if chance == n:
-        return (text + f"The validation probe stayed at chance (within {CHANCE_MARGIN:g} of AUC 0.5) for every run, "
-                f"while the pretraining loss still fell for {loss_falling} of {n}: these curves say nothing about "
-                "longer pretraining, and " + scale)
-    at = f" ({chance} of {n} at chance throughout: no trend)" if chance else ""
+        return (text + f"No run's validation probe has a trend to read (too few validation records, or at chance "
+                f"within {CHANCE_MARGIN:g} of AUC 0.5), while the pretraining loss still fell for {loss_falling} of "
+                f"{n}: these curves say nothing about longer pretraining, and " + scale)
+    at = f" ({chance} of {n} without a trend to read)" if chance else ""
     if rising:
         verdict = "so more of the same pretraining might still raise those probes"
     elif loss_falling:
@@ -257,7 +268,7 @@ def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
             x = data.x(every, variant.leads)
         curve = curve_of_run(run_dir, variant.family, pooled_features(x, study.device), data.y, train, val,
                              seed=study.seed)
-        frames.append(curve.assign(run=variant.key))
+        frames.append(curve.assign(run=variant.key, val_records=len(val)))
     curves = pd.concat(frames, ignore_index=True)
     first = study.pretraining_summary(list(variants)[:1]).iloc[0]
     return curves, verdicts(curves, int(first["steps"]), int(first["corpus_records"]), study.profile.model.embed_dim)
