@@ -74,8 +74,8 @@ def _masking_variants(study: Study) -> list[Variant]:
 _PROBE = ("Frozen encoder, tokens mean-pooled over leads and time; a linear head ({probe}); {seeds} probe seeds per "
           "encoder.")
 _PROBE_KEYS = ("evaluation.probe_recipe", "evaluation.probe_seeds", "evaluation.bootstrap")
-_ABLATION = (" Every encoder here is one pretraining run of {ablation_epochs} epochs, rb / mb at that same length "
-             "(the main rows of Table 1 pretrain for {epochs} epochs).")
+_ABLATION = (" Every encoder here is one pretraining run of {ablation_epochs}, rb / mb at that same length (the main "
+             "rows of Table 1 pretrain for {epochs}).")
 _ABLATION_KEYS = ("pretrain.ablation_epochs",) + _PROBE_KEYS
 
 TABLES: tuple[TableSpec, ...] = (
@@ -173,10 +173,12 @@ def caption(study: Study, spec: TableSpec) -> str:
     """The protocol stated once for the whole table, the probe recipe where it has one, the override keys that
     change it, the profile's note."""
     plan = study.profile.evaluation
+    def epochs(n: int) -> str:
+        return f"{n} epoch{'s' if n != 1 else ''}"
     text = spec.protocol.format(
-        probe=f"the {plan.probe_recipe} probe recipe", seeds=len(study.probe_seeds), draws=plan.low_shot_draws,
-        low_shot=" and ".join(f"{100 * f:g} %" for f in plan.low_shot), epochs=study.epochs,
-        ablation_epochs=study.epochs_of(study.ablation(RB)))
+        probe=f"the `{plan.probe_recipe}` probe recipe", seeds=len(study.probe_seeds), draws=plan.low_shot_draws,
+        low_shot=" and ".join(f"{100 * f:g} %" for f in plan.low_shot), epochs=epochs(study.epochs),
+        ablation_epochs=epochs(study.epochs_of(study.ablation(RB))))
     if "{probe}" in spec.protocol:
         text += f"\n{markdown.PROBE_MARK} {probe_text(study)}."
     keys = ", ".join(f"`{k}`" for k in spec.keys)
