@@ -36,6 +36,10 @@ result = publish(study, "table1_linear")
 display(Markdown(show(study, result)))
 
 # %% [markdown]
+# The caption above says how each number was made; the keys it lists change the protocol (`-p overrides`, or
+# `Study(..., overrides=...)` here). To look at such a variant without writing anything under `results/`, build
+# it with `compute(study, name)`, as notebook 09 does.
+#
 # The figures: ours beside the paper's values (bars; whiskers: the 95 % CI where the row has one, the
 # paper's sd where it gives one), then the ROC curves of one row.
 
