@@ -20,13 +20,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
+from dataclasses import replace
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
 from ecgjepa_core.study.overrides import OverrideError
-from ecgjepa_core.study.profiles import PROFILES
+from ecgjepa_core.study.profiles import PROFILES, get_profile
 from ecgjepa_core.study.study import Study, Variant
 from ecgjepa_core.study.registry import pretrained_variants
 from ecgjepa_core.training.precision import autocast_for
@@ -47,6 +49,20 @@ def _parameters(pairs: list[list[str]], seed: int) -> dict[str, Any]:
         except ValueError:
             raise SystemExit(f"-p seed {value!r}: expected an integer") from None
     return params
+
+
+def variant_keys(profile: str) -> list[str]:
+    """The run keys ``--variant`` takes for ``profile`` (its pretraining runs in table order; empty where it does
+    not pretrain), derived from the profile without a device or data."""
+    listing = replace(get_profile(profile), requires_gpu=False)  # naming the runs needs no GPU
+    return [v.key for v in pretrained_variants(Study(listing, progress=False))]
+
+
+def _variants_help() -> str:
+    lines = [textwrap.fill(", ".join(keys) if (keys := variant_keys(name)) else "(none: it evaluates given encoders)",
+                           100, initial_indent=f"  {name}: ", subsequent_indent=" " * 6, break_on_hyphens=False)
+             for name in PROFILES]
+    return "--variant keys by profile (without overrides):\n" + "\n".join(lines)
 
 
 def find_variant(study: Study, key: str) -> Variant:
@@ -71,9 +87,11 @@ def _check_precision(study: Study) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ecgjepa_core.pretrain", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m ecgjepa_core.pretrain", description=__doc__.splitlines()[0],
+                                 epilog=_variants_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="smoke", choices=sorted(PROFILES))
-    ap.add_argument("--variant", required=True, help="which pretrained model, e.g. rb, mb, rb-nocropa")
+    ap.add_argument("--variant", required=True, help="which pretrained model: a run key of the profile, listed below "
+                                                     "(e.g. rb, mb)")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                     help="overrides (dotted keys as JSON/YAML) or seed, as given to run_all.sh")
     ap.add_argument("--seed", type=int, default=0, help="pretraining seed (as the notebooks' seed)")

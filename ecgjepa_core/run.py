@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ecgjepa_core import run_messages as messages
 from ecgjepa_core.environment import lock_identity, lock_mismatches
 from ecgjepa_core.paths import REPO_ROOT
 from ecgjepa_core.report.provenance import git_state
@@ -84,6 +85,8 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_di
     from jupyter_client import KernelManager
     from traitlets.config import Config
 
+    from ecgjepa_core.notebook_kernel import QuietShutdownKernelManager
+
     # Encrypted kernel channels (CurveZMQ) where pyzmq and jupyter_client support them; the kernel
     # otherwise warns on the terminal that it talks over plain TCP.
     encrypt = zmq.has("curve") and KernelManager.class_traits().get("transport_encryption") is not None
@@ -99,7 +102,7 @@ def execute(notebook: Path, out_dir: Path, parameters: dict[str, Any], failed_di
         pm.execute_notebook(str(notebook), str(staged), parameters=parameters,
                             kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
                             log_output=False, stderr_file=progress_stream, config=kernel_config,
-                            coalesce_streams=True)
+                            coalesce_streams=True, kernel_manager_class=QuietShutdownKernelManager)
     except pm.PapermillExecutionError as err:
         executed = nbformat.read(staged, as_version=4)
         code = [c for c in executed.cells if c.cell_type == "code"]
@@ -251,8 +254,12 @@ def main(argv: list[str] | None = None) -> int:
         return write_manifest(results_dir, args.profile, parameters, runs, complete=ok >= series and one_run)
 
     path = None
-    for nb in notebooks:
-        print(f"[run_all] {nb.name} ({args.profile})", flush=True)
+    previous = messages.previous_seconds(results_dir)  # read before this run rewrites the manifest
+    print(messages.overview(len(notebooks), args.profile, results_dir, previous, [nb.name for nb in notebooks]),
+          flush=True)
+    started = time.time()
+    for index, nb in enumerate(notebooks, 1):
+        print(messages.starting(index, len(notebooks), nb.name, previous), flush=True)
         own = {k: v for k, v in parameters.items() if k in RESERVED or k in declared[nb.name]}
         try:
             seconds = execute(nb, results_dir / "notebooks", own, failed_dir=failed_dir, progress_stream=sys.stderr)
@@ -264,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         path = record({"notebook": nb.name, "status": "ok", "seconds": round(seconds, 1), "commit": commit,
                        "parameters": parameters})
-        print(f"[run_all] {nb.name} done in {seconds:.0f} s", flush=True)
-    print(f"[run_all] all {len(notebooks)} notebooks done; manifest: {path}")
+        print(messages.finished(index, len(notebooks), nb.name, seconds), flush=True)
+    print("\n".join(messages.closing(results_dir, started, len(notebooks), get_profile(args.profile).notice)))
     return 0
 
 

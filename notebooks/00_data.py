@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -38,6 +39,7 @@ ptbxl = study.ptbxl
 first = ptbxl.x(ptbxl.rows([ptbxl.records["record_id"].iloc[0]]))[0]
 figures.plot_ecg(study.figures_dir / "ecg_example.png", first, ["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"],
                  title=f"PTB-XL record {ptbxl.records['ecg_id'].iloc[0]} as the model sees it (8 leads, 250 Hz)")
+display(*figures.inline([study.figures_dir / "ecg_example.png"]))
 
 # %%
 print(f"{int(summary['used_for_pretraining'].sum())} ECGs enter pretraining from {len(summary) - 2} sources; "

@@ -2,11 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -33,11 +29,26 @@ from IPython.display import Markdown, display
 from ecgjepa_core.report import figures, markdown
 from ecgjepa_core.report.curves_figure import plot_learning_curves
 from ecgjepa_core.study.encoder_export import export_encoders
+from ecgjepa_core.study import recipe_search
 from ecgjepa_core.study.learning_curves import study_curves, write_verdicts
-from ecgjepa_core.study.registry import main_runs, weimann_runs
+from ecgjepa_core.study.registry import main_runs, recipe_searches, weimann_runs
 from ecgjepa_core.study.study import MB, Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
+
+# %% [markdown]
+# The pretraining recipe (peak learning rate, warm-up, EMA start) is chosen for this profile's budget where the
+# profile searches (`pretrain.search`): the same candidates for Kim rb, Kim mb and Weimann, each one pretraining run
+# scored on PTB-XL's validation fold 9, never on the test fold. Every later row of a method trains with its choice.
+
+# %%
+searches = recipe_searches(study)
+if len(searches):
+    notes = [study.profile.table_note, recipe_search.caption(study), *recipe_search.chosen_sentences(searches)]
+    markdown.write_plain_table(searches, study.output_dir, "pretraining_recipes", "Pretraining recipes", notes)
+    display(Markdown(searches.to_markdown(index=False) + "\n\n" + "\n".join("- " + n for n in notes[1:])))
+else:
+    display(Markdown("No recipe search in this profile: every run trains with the profile's own values."))
 
 # %%
 variants = main_runs(study) + weimann_runs(study) if study.can_pretrain else []
@@ -46,11 +57,13 @@ markdown.write_plain_table(summary, study.output_dir, "pretraining", "Pretrainin
 display(Markdown(summary.to_markdown(index=False) if len(summary) else "Nothing pretrained: every row is a given file."))
 
 # %%
-figures.plot_masking_strategies(study.figures_dir / "masking_strategies.png", seed=seed)
-figures.plot_cropa_mask(study.figures_dir / "cropa_mask.png")
+shown = [study.figures_dir / name for name in ("masking_strategies.png", "cropa_mask.png", "pretraining_curves.png")]
+figures.plot_masking_strategies(shown[0], seed=seed)
+figures.plot_cropa_mask(shown[1])
 if len(summary):
-    figures.plot_pretraining_curves(study.figures_dir / "pretraining_curves.png",
-                                    {v.key: study.runs_dir / r for v, r in zip(variants, summary["run"])})
+    figures.plot_pretraining_curves(shown[2], {study.run_key(v): study.runs_dir / r
+                                               for v, r in zip(variants, summary["run"])})
+display(*figures.inline(shown[:3 if len(summary) else 2]))
 
 # %% [markdown]
 # Learning curves: after every pretraining epoch, a linear probe trained on PTB-XL folds 1-8 and scored on fold 9
@@ -65,7 +78,8 @@ if first:
                                [study.profile.table_note, *verdicts])
     write_verdicts(study.output_dir, verdicts)
     plot_learning_curves(curves, study.figures_dir / "learning_curves.png")
-    display(Markdown(curves.round(4).to_markdown(index=False) + "\n\n" + "\n".join("- " + v for v in verdicts)))
+    display(Markdown(curves.round(4).to_markdown(index=False) + "\n\n" + "\n".join("- " + v for v in verdicts)),
+            *figures.inline([study.figures_dir / "learning_curves.png"]))
 
 # %% [markdown]
 # The final encoders of the first seed of each main row, copied to `encoders/` beside the tables (with their SHA-256
@@ -76,10 +90,11 @@ exported = export_encoders(study, first)
 display(Markdown(exported.to_markdown(index=False) if len(exported) else "No encoder pretrained here."))
 
 # %%
-features = study.features("mb", study.encoder(MB), study.ptbxl)
+features = study.features(study.feature_key(MB), study.encoder(MB), study.ptbxl)
 figures.plot_embedding(study.figures_dir / "embedding_mb_ptbxl.png", features, study.ptbxl.y,
                        list(study.ptbxl.class_names), title=f"ECG-JEPA_mb ({study.encoder_label(MB)}), PTB-XL",
                        method="pca")
+display(*figures.inline([study.figures_dir / "embedding_mb_ptbxl.png"]))
 
 # %%
 for row in summary.itertuples():

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -25,19 +26,28 @@ overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain
 from IPython.display import Markdown, display
 
 from ecgjepa_core.report import figures
-from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.registry import figures_of, findings, publish, show
 from ecgjepa_core.study.study import Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
 result = publish(study, "table1_linear")
-display(Markdown(show(result)))
+display(Markdown(show(study, result)))
+
+# %% [markdown]
+# The caption above says how each number was made; the keys it lists change the protocol (`-p overrides`, or
+# `Study(..., overrides=...)` here). To look at such a variant without writing anything under `results/`, build
+# it with `compute(study, name)`, as notebook 09 does.
+#
+# The figures: ours beside the paper's values (bars; whiskers: the 95 % CI where the row has one, the
+# paper's sd where it gives one), then the ROC curves of one row.
 
 # %%
 mb = result.score_of(method="ECG-JEPA_mb", dataset="PTB-XL", task="multi-label", split="paper split", protocol="linear")
 figures.plot_roc_curves(study.figures_dir / "roc_table1_linear_mb_ptbxl.png", mb.y, mb.scores[0],
                         list(study.ptbxl.class_names), title="ECG-JEPA_mb linear probe, PTB-XL multi-label (first seed)")
+display(*figures_of(study, result.name))
 
 # %%
 display(Markdown(findings(study, result)))

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -23,14 +24,21 @@ overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.registry import figures_of, findings, publish, show
 from ecgjepa_core.study.study import Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
 result = publish(study, "table5_ecg_features")
-display(Markdown(show(result)))
+display(Markdown(show(study, result)))
+
+# %% [markdown]
+# The figures: ours beside the paper's values (bars; whiskers: the 95 % CI where the row has one, the
+# paper's sd where it gives one).
+
+# %%
+display(*figures_of(study, result.name))
 
 # %%
 display(Markdown(findings(study, result)))

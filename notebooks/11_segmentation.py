@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -21,19 +22,23 @@ encoders: str = ""  # weights files standing in for the rb / mb rows (README, En
 overrides: str = ""  # profile changes as JSON with dotted keys, e.g. {"pretrain.epochs": 10}
 
 # %%
-from IPython.display import Image, Markdown, display
+from IPython.display import Markdown, display
 
-from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.registry import figures_of, findings, publish, show
 from ecgjepa_core.study.study import Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
 result = publish(study, "table10_segmentation")
-display(Markdown(show(result)))
+display(Markdown(show(study, result)))
+
+# %% [markdown]
+# The figures: ours beside the paper's values (bars; whiskers: the 95 % CI where the row has one, the
+# paper's sd where it gives one), then one test record with the cardiologists' segments and the predicted ones.
 
 # %%
-display(Image(filename=str(study.figures_dir / "table10_segmentation_overlay.png")))
+display(*figures_of(study, result.name))
 
 # %%
 display(Markdown(findings(study, result)))

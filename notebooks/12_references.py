@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -26,19 +27,24 @@ from IPython.display import Markdown, display
 
 from ecgjepa_core.report import figures
 from ecgjepa_core.study.references import CNN
-from ecgjepa_core.study.registry import findings, publish, show
+from ecgjepa_core.study.registry import figures_of, findings, publish, show
 from ecgjepa_core.study.study import Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
 result = publish(study, "references")
-display(Markdown(show(result)))
+display(Markdown(show(study, result)))
+
+# %% [markdown]
+# The figures: ours beside the paper's values (bars; whiskers: the 95 % CI where the row has one, the
+# paper's sd where it gives one), then the ROC curves of one row.
 
 # %%
 cnn = result.score_of(method=CNN, split="paper split")
 figures.plot_roc_curves(study.figures_dir / "roc_references_cnn_ptbxl.png", cnn.y, cnn.scores[0],
                         list(study.ptbxl.class_names), title="1-D ResNet from scratch, PTB-XL multi-label (first seed)")
+display(*figures_of(study, result.name))
 
 # %% [markdown]
 # The CNN and the feature model bound what a frozen ECG-JEPA probe has to beat to be worth its pretraining at this

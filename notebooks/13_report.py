@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,7 +40,7 @@ display(Markdown(runs.to_markdown(index=False) if len(runs) else "No pretraining
 
 # %%
 path = write_report(study, allow_mixed=allow_mixed)
-display(Markdown(path.read_text().split("## ", 2)[1]))
+display(Markdown("## ".join(path.read_text().split("## ", 2)[:2])))  # its top: notices, headline, what ran
 
 # %%
 print("Each verdict above is judged only at this profile's scale; the deviations at the end of REPORT.md say how "

@@ -54,10 +54,14 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python"
   exit 0
 fi
 
-echo "[setup] environment in $venv (torch: $torch_spec; constraints: $lock)" >&2
 # A venv left half-made by an interrupted set-up (no pip yet) is made again.
 if ! [ -x "$venv/bin/python" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+  echo "[setup] first use: building the Python environment in $venv (a few minutes, once; constraints: $lock)" >&2
+  echo "[setup] 1/4 creating the virtual environment with ${PYTHON:-python3}" >&2
   "${PYTHON:-python3}" -m venv --clear "$venv" >&2
+else
+  echo "[setup] pyproject.toml, the lock or the torch spec changed: updating $venv (constraints: $lock)" >&2
+  echo "[setup] 1/4 keeping the virtual environment" >&2
 fi
 pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
 # pip repeats one warning per configured index folder that does not exist; keep the log readable.
@@ -70,9 +74,13 @@ extra=()
 # unconstrained; the next step brings those dependencies to the lock.
 torch_constraints=("${constraints[@]}")
 [ -n "${TORCH_INDEX_URL:-}" ] && torch_constraints=()
+echo "[setup] 2/4 installing PyTorch ($torch_spec${TORCH_INDEX_URL:+ from $TORCH_INDEX_URL}; the largest download)" >&2
 "${pip[@]}" "${torch_constraints[@]}" "${extra[@]}" "$torch_spec" >&2 2> >(quiet_missing_index)
+echo "[setup] 3/4 installing ecgjepa_core and its dependencies (numpy, scipy, pandas, wfdb, h5py, neurokit2," \
+     "scikit-learn, matplotlib, papermill, jupytext, pytest, ...)" >&2
 "${pip[@]}" "${constraints[@]}" -e "$repo[dev]" >&2 2> >(quiet_missing_index)
+echo "[setup] 4/4 registering the python3 Jupyter kernel the notebooks run in" >&2
 "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 echo "$want" > "$stamp"
-echo "[setup] done" >&2
+echo "[setup] done: $("$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'), activate it with: source $venv/bin/activate" >&2
 echo "$venv/bin/python"

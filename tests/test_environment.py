@@ -105,6 +105,17 @@ def test_setup_installs_with_the_lock_as_constraints(tmp_path):
         "setup_env.sh's default torch differs from the lock's"
 
 
+def test_setup_says_what_it_installs_step_by_step(tmp_path):
+    venv, _ = _fake_venv(tmp_path)
+    done = _setup_env(tmp_path, VENV=str(venv))
+    steps = [line for line in done.stderr.splitlines() if line.startswith("[setup] ")]
+    assert [s.split()[1] for s in steps[1:5]] == ["1/4", "2/4", "3/4", "4/4"], steps
+    assert "PyTorch (torch==" in steps[2] and "ecgjepa_core and its dependencies" in steps[3]
+    assert steps[-1].startswith("[setup] done") and f"source {venv}/bin/activate" in steps[-1]
+    again = _setup_env(tmp_path, VENV=str(venv), TORCH_SPEC="torch")  # a changed spec: the venv is updated
+    assert "updating" in again.stderr and "first use" not in again.stderr
+
+
 def test_setup_without_lock_passes_no_constraints(tmp_path):
     venv, log = _fake_venv(tmp_path)
     done = _setup_env(tmp_path, VENV=str(venv), ECGJEPA_LOCK="none")

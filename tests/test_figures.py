@@ -89,25 +89,53 @@ def test_embedding_tiny(tmp_path, method, n):
     _written(figures.plot_embedding(path, feats, np.array(["a", "b"] * n)[:n], title="str", method=method), path)
 
 
+def _row(method, protocol, metric, ours, paper=math.nan, low=math.nan, high=math.nan, split="paper split"):
+    return {"method": method, "encoder": "pretrained here", "dataset": "PTB-XL", "task": "multi-class",
+            "split": split, "protocol": protocol, "ablation": "", "metric": metric, "ours": ours, "sd": math.nan,
+            "ci_low": low, "ci_high": high, "paper": paper, "paper_sd": 0.01 if paper == paper else math.nan}
+
+
+def _inside(inner, outer) -> bool:
+    return inner.x0 >= outer.x0 and inner.x1 <= outer.x1 and inner.y0 >= outer.y0 and inner.y1 <= outer.y1
+
+
 def test_ours_vs_paper(tmp_path):
+    """Every bar labelled by what tells its row apart, its value written at its end (a zero too), one panel per
+    metric, the legend outside every panel, a CI entry only where whiskers are drawn."""
     table = pd.DataFrame([
-        {"method": "ECG-JEPA_mb", "dataset": "PTB-XL", "task": "all", "metric": "AUC", "ablation": "",
-         "ours": 0.90, "sd": 0.01, "ci_low": math.nan, "ci_high": math.nan, "paper": 0.906, "paper_sd": 0.002},
-        {"method": "ECG-JEPA_rb", "dataset": "PTB-XL", "task": "form", "metric": "AUC", "ablation": "cropa=no",
-         "ours": 0.80, "sd": math.nan, "ci_low": 0.77, "ci_high": 0.83, "paper": math.nan, "paper_sd": math.nan},
-        {"method": "ECG-JEPA_rb", "dataset": "CPSC", "task": "", "metric": "F1", "ablation": None,
-         "ours": 0.70, "sd": math.nan, "ci_low": math.nan, "ci_high": math.nan, "paper": 0.72, "paper_sd": math.nan},
-        {"method": "ECG-JEPA_mb", "dataset": "PTB-XL", "task": "heart rate", "metric": "MAE (bpm)", "ablation": "",
-         "ours": 3.1, "sd": 2.0, "ci_low": 2.9, "ci_high": 3.3, "paper": 1.45, "paper_sd": math.nan},
+        _row("ECG-JEPA_rb", "fine-tuned, lr searched", "AUC (one-vs-rest)", 0.83, 0.944, 0.77, 0.88),
+        _row("ECG-JEPA_rb", "fine-tuned, authors' lr", "AUC (one-vs-rest)", 0.44, low=0.36, high=0.52),
+        _row("Supervised", "fine-tuned, authors' lr", "F1", 0.0, low=0.0, high=0.0),
+        _row("Supervised", "fine-tuned, authors' lr", "MAE (bpm)", 3.1, 1.45, 2.9, 3.3),
     ])
     path = tmp_path / "ours_vs_paper.png"
     fig = figures.plot_ours_vs_paper(path, table, "toy comparison")
     _written(fig, path)
-    scores, bpm = fig.axes[0], fig.axes[1]  # one panel per unit: never bpm on a 0-1 axis
-    assert [t.get_text() for t in scores.get_yticklabels()] == [
-        "ECG-JEPA_mb · PTB-XL · all · AUC", "ECG-JEPA_rb · CPSC · F1", "ECG-JEPA_rb · PTB-XL · form · cropa=no · AUC"]
-    assert scores.get_xlabel() == "score (0-1)" and bpm.get_xlabel() == "bpm"
-    assert len(scores.patches) == 5 and len(bpm.patches) == 2  # ours + paper where the paper has a value
+    auc, f1, bpm = fig.axes
+    assert [t.get_text() for t in auc.get_yticklabels()] == [
+        "ECG-JEPA_rb · fine-tuned, lr searched", "ECG-JEPA_rb · fine-tuned, authors' lr"]  # protocol, not repeats
+    assert auc.get_title(loc="left") == "AUC (one-vs-rest)" and bpm.get_xlabel() == "bpm"
+    assert len(auc.patches) == 3 and len(bpm.patches) == 2  # ours + paper where the paper has a value
+    assert "0.000" in [t.get_text() for t in f1.texts]  # a zero-height bar still reads
+    assert {"0.830", "0.944", "0.440"} <= {t.get_text() for t in auc.texts} and "3.1" in {t.get_text() for t in bpm.texts}
+    fig.canvas.draw()
+    (legend,) = fig.legends
+    box = legend.get_window_extent()
+    assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes)
+    assert [t.get_text() for t in legend.get_texts()] == ["ours", "95 % CI of ours", "paper", "± sd the paper reports"]
+    bare = figures.plot_ours_vs_paper(tmp_path / "bare.png", table.assign(ci_low=math.nan, ci_high=math.nan,
+                                                                          paper=math.nan))
+    assert [t.get_text() for t in bare.legends[0].get_texts()] == ["ours"]  # no whiskers: no CI in the legend
+
+
+def test_ours_vs_paper_keeps_a_readable_shape(tmp_path):
+    """Two units of two rows each (Table 5's case) make a figure of ordinary proportions, not a strip."""
+    table = pd.DataFrame([_row(m, "linear regression", metric, v, low=v - 1, high=v + 1)
+                          for metric in ("MAE (bpm)", "MAE (ms)") for m, v in (("ECG-JEPA_rb", 10.0),
+                                                                               ("Random init", 9.0))])
+    for rows in (table, table.head(1)):
+        width, height = figures.plot_ours_vs_paper(tmp_path / "t5.png", rows).get_size_inches()
+        assert 0.35 <= height / width <= 2.5
 
 
 def test_plot_ecg_writes_png(tmp_path):

@@ -91,3 +91,31 @@ def test_a_transient_dip_and_the_full_scale_paragraph_are_said():
     text = full_scale_text(curves, steps=616, records=2434, width=96, paper_epochs=100)
     assert "rising for 1 of 2 runs and falling for 1" in text and "616 steps on 2,434 ECGs" in text
     assert "the pretraining loss still fell for 1" in text  # mb's loss is unknown (NaN): not counted
+
+
+def test_a_probe_at_chance_concludes_nothing_about_longer_pretraining():
+    """A run whose validation probe stays at AUC 0.5 (the smoke profile's 10-step runs) has no trend to read."""
+    from ecgjepa_core.study.learning_curves import at_chance, full_scale_text
+
+    flat = _curve([1, 2], [0.500, 0.500], [0.5, 0.5], [12.0, 12.0]).assign(loss=[0.42, 0.41])
+    assert at_chance(flat) and "stayed at chance" in extrapolation_text(flat)
+    assert "would likely" not in extrapolation_text(flat)
+    text = full_scale_text(pd.concat([flat.assign(run="rb"), flat.assign(run="mb")]), steps=10, records=60,
+                           width=32, paper_epochs=100)
+    assert "No run's validation probe has a trend" in text and "say nothing about longer pretraining" in text
+    assert "would not raise" not in text
+    moving = _curve([1, 2, 3], [0.60, 0.58, 0.55], [0.5, 0.5, 0.5], [12.0] * 3).assign(loss=[0.4, 0.3, 0.2])
+    mixed = full_scale_text(pd.concat([flat.assign(run="rb"), moving.assign(run="mb")]), steps=10, records=60,
+                            width=32, paper_epochs=100)
+    assert "(1 of 2 without a trend to read)" in mixed and "would not raise the linear probes" in mixed
+    assert not at_chance(moving)
+
+
+def test_a_curve_on_a_handful_of_validation_records_has_no_trend():
+    """The smoke profile's validation fold holds 3 records: a probe AUC of 0.125 there says nothing."""
+    from ecgjepa_core.study.learning_curves import full_scale_text, no_trend
+
+    tiny = _curve([1, 2], [0.125, 0.125], [0.5, 0.5], [12.0, 12.0]).assign(loss=[0.42, 0.41], val_records=3)
+    assert "3 records, too few" in extrapolation_text(tiny) and no_trend(tiny.assign(val_records=183)) is None
+    text = full_scale_text(tiny.assign(run="weimann"), steps=10, records=60, width=32, paper_epochs=100)
+    assert "would not raise" not in text and "say nothing about longer pretraining" in text

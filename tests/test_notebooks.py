@@ -52,3 +52,25 @@ def test_notebooks_stay_thin(path: Path):
     lines = sum(len("".join(c["source"]).splitlines()) for c in code)
     assert lines <= 45, f"{path.name}: {lines} lines of code; move logic into ecgjepa_core"
     assert not any("def " in "".join(c["source"]) for c in code), "functions belong in ecgjepa_core"
+
+
+@pytest.mark.parametrize("newer", ["ipynb", "py"])
+def test_jupytext_sync_of_an_unchanged_pair_changes_nothing(tmp_path, newer):
+    """`jupytext --sync` (README) on a notebook nobody edited leaves both files byte-identical, whichever of the
+    two is newer and wherever it runs: no version stamp in the .py header (pyproject.toml [tool.jupytext])."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    for path in NOTEBOOKS:
+        for suffix in (".ipynb", ".py"):
+            shutil.copy(path.with_suffix(suffix), tmp_path / path.with_suffix(suffix).name)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for path in sorted(tmp_path.glob(f"*.{newer}")):
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 10))
+    done = subprocess.run([sys.executable, "-m", "jupytext", "--sync", *sorted(str(p) for p in tmp_path.glob("*.ipynb"))],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    changed = [name for name, data in before.items() if (tmp_path / name).read_bytes() != data]
+    assert changed == []

@@ -21,6 +21,8 @@ from ecgjepa_core.run import select_notebooks
 from ecgjepa_core.study.registry import TABLE_ORDER, pretrained_variants
 from ecgjepa_core.study.study import Study
 
+from .report_checks import contradictions
+
 TINY = golden_dir() / "official_mb_tiny_encoder.pth"
 
 
@@ -82,7 +84,10 @@ def test_smoke_profile_end_to_end(smoke_run):
     assert len(_headline(report)) == len(CLAIMS) and "Notebooks 00–" in report
     assert "## Learning curves and collapse" in report
     assert "- `rb`: " in report and "Beyond this scale" in report  # the verdicts reach the report
-    assert len(report.encode()) < 24_000, f"REPORT.md is {len(report.encode())} bytes"
+    # Each table says which splits it shows and what its numbers are (two lines); Table 1 shows its raw-feature rows.
+    assert len(report.encode()) < 32_000, f"REPORT.md is {len(report.encode())} bytes"
+    assert contradictions(results) == []
+    assert report.index(Study("smoke", progress=False).profile.notice) < report.index("## Headline")
     assert len(pd.read_csv(results / "pretraining_runs.csv")) == len(pretrained_variants(Study("smoke", progress=False)))
     identities = provenance.read_identities(results, list(TABLE_ORDER))
     assert len(identities) == len(TABLE_ORDER) and provenance.differences(identities) == []
@@ -92,6 +97,25 @@ def test_smoke_profile_end_to_end(smoke_run):
     assert manifest["data"]["ptbxl_subset"]["source_fingerprint"] and manifest["lock"]["sha256"]
     assert len(list((results / "notebooks").glob("*.ipynb"))) == len(series)
     assert "IPKernelApp" not in done.stdout + done.stderr
+    # the end of the run says where the report is and what smoke numbers are
+    assert "[run_all] [1/14] 00_data" in done.stdout and "[run_all] [14/14] 13_report done in" in done.stdout
+    closing = done.stdout.rsplit("13_report done in", 1)[1]
+    assert f"Report: {results / 'REPORT.md'}" in closing and "results/cpu-study/REPORT.md" in closing
+    assert "pipeline check" in closing
+
+
+@pytest.mark.slow
+def test_table_notebooks_show_their_protocol_and_figures(smoke_run):
+    results, _ = smoke_run
+    for name in ("02_table1_linear", "11_segmentation"):
+        nb = nbformat.read(results / "notebooks" / f"{name}.ipynb", as_version=4)
+        outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
+        text = _notebook_text(results / "notebooks" / f"{name}.ipynb")
+        assert "Shown:" in text and "Numbers:" in text and "Protocol keys" in text, name
+        assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2, name  # ours vs paper, ROC / overlay
+        assert "<Figure size" not in text, name
+    explored = _notebook_text(results / "notebooks" / "09_table8_leads.ipynb")
+    assert "paper: AdamW lr 0.0005" in explored  # the exploring cell's caption: the paper's probe recipe
 
 
 @pytest.mark.slow
@@ -161,6 +185,7 @@ def test_mixed_runs_are_refused_by_the_report(smoke_run, tmp_path):
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     report = (mixed / "REPORT.md").read_text()
     assert "Mixed provenance" in report and "1 in table3_low_shot" in report
+    assert report.index("Mixed provenance") < report.index("## Headline")  # at its very top
 
 
 @pytest.mark.slow

@@ -32,6 +32,21 @@ def test_unknown_variant_lists_the_valid_keys():
     assert "rb, rb-s1, mb, mb-s1," in message and "mb-nocropa" in message and "weimann-s1" in message
 
 
+def test_help_lists_every_profiles_run_keys(capsys):
+    """The keys come from the code (a profile's ablation runs are named by their length: rb-nocropa-2ep in
+    cpu-study, rb-nocropa in paper, whose ablations run the main length)."""
+    from ecgjepa_core.pretrain import variant_keys
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for profile in ("smoke", "cpu-study", "paper"):
+        keys = variant_keys(profile)
+        assert keys and f"{profile}: {', '.join(keys)}" in text
+    assert "rb-nocropa-2ep" in variant_keys("cpu-study") and "rb-nocropa" in variant_keys("paper")
+    assert variant_keys("paper-eval") == [] and "paper-eval: (none" in text
+
+
 def test_bad_overrides_name_the_problem():
     unknown = _fails(["--profile", "smoke", "--variant", "mb", "-p", "overrides", '{"pretrain.epoch": 1}'])
     assert "pretrain.epoch" in unknown and "pretrain.epochs" in unknown  # the valid keys are listed

@@ -38,3 +38,27 @@ def test_package_uses_text_progress_bars():
     users = [p.relative_to(REPO_ROOT).as_posix() for root in ("ecgjepa_core", "notebooks")
              for p in sorted((REPO_ROOT / root).rglob("*.py")) if "tqdm.auto" in p.read_text()]
     assert users == []
+
+
+def test_a_finished_notebook_is_shut_down_without_an_interrupt(tmp_path, monkeypatch):
+    """jupyter_client interrupts a kernel before shutting it down; landing in the tail of the last cell's handler,
+    the SIGINT made ipykernel log 'KeyboardInterrupt caught in kernel.' on a successful run. No SIGINT is sent
+    to a kernel that finished its notebook."""
+    import signal
+
+    from jupyter_client import AsyncKernelManager
+
+    sent = []
+    original = AsyncKernelManager._async_signal_kernel
+
+    async def record(self, signum):
+        sent.append(signum)
+        await original(self, signum)
+
+    monkeypatch.setattr(AsyncKernelManager, "_async_signal_kernel", record)
+    source = tmp_path / "00_quiet.ipynb"
+    nb = new_notebook(cells=[new_code_cell("x = 1", metadata={"tags": ["parameters"]}), new_code_cell("print(x)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, source)
+    execute(source, tmp_path / "out", {"x": 2})
+    assert signal.SIGINT not in sent

@@ -96,3 +96,14 @@ def test_provenance_differences_name_the_tables():
     mixed = {**same, "table3_low_shot": {**IDENT, "seed": 1}}
     (line,) = provenance.differences(mixed)
     assert line == "seed differs: 0 in table1_linear, table2_finetune; 1 in table3_low_shot"
+
+
+def test_every_key_a_caption_names_is_an_override_key():
+    """The 'Protocol keys' of each table's caption are keys `-p overrides` takes (a misspelt one would fail there)."""
+    from ecgjepa_core.study.overrides import overridable_keys
+    from ecgjepa_core.study.profiles import get_profile
+    from ecgjepa_core.study.registry import TABLES
+
+    valid = set(overridable_keys(get_profile("smoke")))
+    assert all(spec.keys for spec in TABLES)
+    assert {key for spec in TABLES for key in spec.keys} - valid == set()

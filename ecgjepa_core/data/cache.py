@@ -34,8 +34,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
+from ecgjepa_core.progress import progress_bar
 from ecgjepa_core import __version__
 from ecgjepa_core.paths import shared_dir
 from ecgjepa_core.data.cache_folder import (INFO, RECORDS, SIGNALS, SOURCES, CacheLocationError, locked,
@@ -159,7 +159,7 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
         n_listed = len(ids) + sum(len(rids) for rids in skipped.values())
         zero_leads: dict[str, list[str]] = {}
         chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
-        with open(tmp / SIGNALS, "r+b") as f, tqdm(total=len(ids), unit="rec", disable=not progress,
+        with open(tmp / SIGNALS, "r+b") as f, progress_bar(total=len(ids), unit="rec", disable=not progress,
                                                    desc=f"cache {out_dir.name}") as bar:
             f.seek(offset)
             position = {rid: i for i, rid in enumerate(ids)}

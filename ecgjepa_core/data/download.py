@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import requests
-from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
+
+from ecgjepa_core.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def transfer(session: requests.Session, url: str, part: Path, progress: bool) ->
             raise DownloadError(f"{url}: HTTP {r.status_code}")
         length = int(r.headers.get("Content-Length", -1))
         written = 0
-        with open(part, mode) as f, tqdm(total=None if length < 0 else start + length, initial=start,
+        with open(part, mode) as f, progress_bar(total=None if length < 0 else start + length, initial=start,
                                          unit="B", unit_scale=True, leave=False, desc=part.name[:-5],
                                          disable=not progress or length < (8 << 20)) as bar:
             for block in r.iter_content(CHUNK):
@@ -246,7 +247,7 @@ def download(dataset: str, dest: Path | str, base_url: str | None = None, progre
             except OSError as err:
                 raise DownloadError(f"{dest / 'SHA256SUMS.txt'}: cannot write ({err.strerror or err})") from None
         counts = {"downloaded": 0, "skipped": 0}
-        for remote in tqdm(files, unit="file", desc=dataset, disable=not progress):
+        for remote in progress_bar(files, unit="file", desc=dataset, disable=not progress):
             counts[fetch_verified(session, remote, dest, progress)] += 1
     try:
         extract_zips(dest, files)

@@ -33,6 +33,7 @@ import pandas as pd
 import scipy.signal
 
 from ecgjepa_core.evaluation.metrics import mae_sd
+from ecgjepa_core.progress import progress_bar
 
 ECG_FEATURES_VERSION = 2  # bump when the labels change, so that cached label tables are recomputed
 QRS_THRESHOLD = 0.15  # fraction of the velocity rise above baseline that counts as QRS
@@ -180,12 +181,10 @@ def ecg_feature_table(signals: np.ndarray, record_ids: list[str], fs: float, wor
     ``heart_rate``, ``qrs_duration``, ``n_beats`` and the failure ``reason`` (empty when measured)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
-
     chunks = [range(i, min(i + chunk, len(record_ids))) for i in range(0, len(record_ids), chunk)]
     workers = workers or os.cpu_count() or 1
     results: list[ECGFeatures] = []
-    with tqdm(total=len(record_ids), desc="ECG features", disable=not progress) as bar:
+    with progress_bar(total=len(record_ids), desc="ECG features", disable=not progress) as bar:
         if workers == 1 or len(chunks) == 1:
             for rows in chunks:
                 results += _features_of_rows(signals, rows, fs)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from ecgjepa_core.progress import progress_bar
 from ecgjepa_core.data.labels import ptbxl_multi_hot, read_scp_statements
 from ecgjepa_core.data.preprocess import SUBSET_RECIPE
 from ecgjepa_core.data.ptbxl import PtbxlReader
@@ -60,7 +60,7 @@ def build_subset(ptbxl_root: Path | str, ids: pd.DataFrame,
         raise DatasetError(Path(ptbxl_root) / "ptbxl_database.csv",
                            f"strat_fold differs from {SUBSET_IDS_PATH.name} for ecg_id {moved[:5]}: another PTB-XL version?")
     signals = np.stack([SUBSET_RECIPE.apply(reader.read(str(i)))
-                        for i in tqdm(wanted, desc="ptbxl_subset", unit="rec", disable=not progress)])
+                        for i in progress_bar(wanted, desc="ptbxl_subset", unit="rec", disable=not progress)])
     records = pd.DataFrame({"ecg_id": wanted, "strat_fold": rows["strat_fold"].to_numpy(),
                             "age": rows["age"].astype(float).to_numpy(), "sex": rows["sex"].astype(int).to_numpy()})
     for name in SUPERCLASS_COLUMNS:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
+from ecgjepa_core.progress import progress_bar
 from ecgjepa_core.models.ecgjepa import Encoder
 
 
@@ -37,7 +37,7 @@ def extract_features(encoder: Encoder, x: np.ndarray | torch.Tensor, leads: Sequ
     device = torch.device(device)
     out = []
     try:
-        for start in tqdm(range(0, len(x), batch_size), desc="features", disable=not progress):
+        for start in progress_bar(range(0, len(x), batch_size), desc="features", disable=not progress):
             batch = select_leads(x[start:start + batch_size], leads).to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 rep = encoder.representation(batch, leads=leads)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
+from ecgjepa_core.progress import progress_bar
 from ecgjepa_core.models.ecgjepa import DropPath, Encoder
 from ecgjepa_core.training.precision import Precision, autocast_for
 from ecgjepa_core.evaluation.augment import augment_batch
@@ -119,7 +119,7 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
     start = evaluate(0, float("nan"))
     history: list[EpochEval] = []
     step = 0
-    for epoch in tqdm(range(1, recipe.epochs + 1), desc="fine-tune", disable=not progress):
+    for epoch in progress_bar(range(1, recipe.epochs + 1), desc="fine-tune", disable=not progress):
         model.train()
         order = torch.randperm(n, generator=gen)
         total = 0.0

@@ -21,6 +21,7 @@ import scipy.signal
 import torch
 from torch import nn
 
+from ecgjepa_core.progress import progress_bar
 from ecgjepa_core.evaluation.low_shot import LowShotResult, low_shot_draws, over_draws
 from ecgjepa_core.evaluation.scoring import (ClassificationResult, EpochEval, Task, build_result, check_task,
                                           evaluate_scores, loss_fn, n_outputs, scores_from_logits)
@@ -128,7 +129,7 @@ def fit(model: ResNet1d, x_train: np.ndarray, y_train: np.ndarray, x_val: np.nda
     loss = loss_fn(task)
     targets = torch.as_tensor(y_train)
     history: list[EpochEval] = []
-    for epoch in range(1, epochs + 1):
+    for epoch in progress_bar(range(1, epochs + 1), desc="1-D ResNet", unit="epoch"):
         model.train()
         order = torch.randperm(n, generator=gen).numpy()
         total = 0.0

@@ -472,13 +472,16 @@ def claims_section(results_dir: Path | str, n_boot: int, seed: int = 0, tables: 
     return "\n".join([method_text(n_boot, seed), ""] + [describe(j) for j in judge_all(results_dir, n_boot, seed, tables)])
 
 
-def headline(judgements: list[Judgement]) -> pd.DataFrame:
-    """One line per claim: the paper's two values, ours, the paired difference with its interval, the verdict
-    and whether it survives Holm's correction over the whole family (:func:`holm` applied here)."""
+def headline(judgements: list[Judgement], titles: dict[str, str] | None = None) -> pd.DataFrame:
+    """One line per claim: where its two rows are (``titles``: table name -> what the report calls it, and the
+    split), the paper's two values, ours, the paired difference with its interval, the verdict and whether it
+    survives Holm's correction over the whole family (:func:`holm` applied here)."""
     lines = []
     for j in holm(judgements):
         c = j.comparison
-        line = {"claim": j.claim.text, "paper": "–", "ours": "–", "difference [95 % CI]": "–",
+        where = (titles or {}).get(j.claim.table, j.claim.table)
+        line = {"claim": j.claim.text, "rows": where if c is None else f"{where}, {c.a['split']}", "paper": "–",
+                "ours": "–", "difference [95 % CI]": "–",
                 "verdict": j.verdict if c is not None else f"{j.verdict}: {j.reason}", "after Holm": j.corrected}
         if c is not None:
             if c.a["flags"] or c.b["flags"]:

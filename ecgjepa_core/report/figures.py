@@ -1,10 +1,11 @@
 """Figures for the study: masking, CroPA, pre-training curves, ROC curves, embeddings, ours vs paper.
 
 Each ``plot_*`` function builds one figure, saves it as PNG to ``path`` (folder created, dpi 120,
-tight bounding box) and returns the :class:`~matplotlib.figure.Figure`, so a notebook can show it
-by leaving it as a cell's last value. Figures are built with ``Figure()`` rather than ``pyplot``:
-nothing is registered with pyplot (no global state, nothing to close, no double display in
-notebooks) and saving always goes through Agg, so no display is needed.
+tight bounding box) and returns the :class:`~matplotlib.figure.Figure`. Figures are built with
+``Figure()`` rather than ``pyplot``: nothing is registered with pyplot (no global state, nothing to
+close) and saving always goes through Agg, so no display is needed. The price: such a figure has no
+inline display in a notebook (its value prints as ``<Figure size …>``); notebooks show the saved PNGs
+with :func:`inline`.
 
 The functions only draw; anything a table should hold is computed elsewhere. The one exception is
 :func:`mask_frequencies`, the per-patch masking rate the masking figure shows.
@@ -29,6 +30,8 @@ from ecgjepa_core.models.masking import sample_time_mask
 
 LEAD_NAMES_8 = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
 PALETTE = sns.color_palette("colorblind")
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "x")
 GREY = (0.6, 0.6, 0.6)
 DPI = 120
 
@@ -38,6 +41,14 @@ def _save(fig: Figure, path: Path | str) -> Figure:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI, bbox_inches="tight")
     return fig
+
+
+def inline(paths: Sequence[Path | str]) -> list:
+    """Saved figures as IPython images, which a notebook shows inline with ``display(*inline(paths))`` (a
+    ``Figure`` built without pyplot has no inline display of its own)."""
+    from IPython.display import Image
+
+    return [Image(filename=str(p)) for p in paths]
 
 
 def _mask_label(cfg: MaskConfig) -> str:
@@ -161,26 +172,31 @@ def plot_pretraining_curves(path: Path | str, logs: Mapping[str, Path | str | pd
     ``logs`` maps a run label to a run folder, its ``log.csv`` or the loaded DataFrame. With
     ``smooth`` > 1 the raw loss is drawn faintly and its rolling mean over ``smooth`` steps on top.
     """
-    fig = Figure(figsize=(9, 7))
+    fig = Figure(figsize=(10, 7))
     ax_loss, ax_lr, ax_mom = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1, 1]})
     for k, (label, log) in enumerate(logs.items()):
-        df, colour = _read_log(log), PALETTE[k % len(PALETTE)]
+        df = _read_log(log)
+        # Runs with the same schedule draw the same lr and momentum curves: each run its own line style and
+        # markers, so that no run hides under another.
+        style = {"color": PALETTE[k % len(PALETTE)], "ls": LINE_STYLES[k % len(LINE_STYLES)],
+                 "marker": MARKERS[k % len(MARKERS)], "ms": 6, "mfc": "none", "markevery": max(1, len(df) // 12)}
         if smooth > 1:
-            ax_loss.plot(df["step"], df["loss"], color=colour, alpha=0.25, lw=0.8)
-            ax_loss.plot(df["step"], df["loss"].rolling(smooth, min_periods=1).mean(), color=colour, label=label)
+            ax_loss.plot(df["step"], df["loss"], color=style["color"], alpha=0.25, lw=0.8)
+            ax_loss.plot(df["step"], df["loss"].rolling(smooth, min_periods=1).mean(), label=label, **style)
         else:
-            ax_loss.plot(df["step"], df["loss"], color=colour, label=label)
-        ax_lr.plot(df["step"], df["lr"], color=colour)
-        ax_mom.plot(df["step"], df["momentum"], color=colour)
+            ax_loss.plot(df["step"], df["loss"], label=label, **style)
+        ax_lr.plot(df["step"], df["lr"], **style)
+        ax_mom.plot(df["step"], df["momentum"], **style)
     ax_loss.set(ylabel="loss" + (f" (rolling mean, {smooth} steps)" if smooth > 1 else ""), title=title)
     if log_loss:
         ax_loss.set_yscale("log")
     ax_lr.set_ylabel("learning rate")
+    ax_lr.set_title("runs of the same schedule draw the same learning rate and momentum", fontsize=8)
     ax_mom.set(ylabel="EMA momentum", xlabel="iteration (step)")
     for ax in (ax_loss, ax_lr, ax_mom):
         ax.grid(alpha=0.3)
     if logs:
-        ax_loss.legend(title="run", fontsize=8)
+        ax_loss.legend(title="run", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return _save(fig, path)
 
@@ -216,7 +232,7 @@ def plot_roc_curves(path: Path | str, y_true: np.ndarray, scores: np.ndarray, cl
     ax.set(xlabel="false positive rate", ylabel="true positive rate", xlim=(-0.01, 1.01), ylim=(-0.01, 1.01),
            title=title, aspect="equal")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)  # below: never over a curve
     fig.tight_layout()
     return _save(fig, path)
 
@@ -290,9 +306,22 @@ def plot_embedding(path: Path | str, features: np.ndarray, labels: np.ndarray,
 
 # --------------------------------------------------------------------------------------------- ours vs paper
 
-def _row_label(row: pd.Series) -> str:
-    parts = (row.get(c) for c in ("method", "dataset", "task", "ablation", "metric"))
-    return " · ".join(str(p).strip() for p in parts if pd.notna(p) and str(p).strip())
+# The row fields that can tell two rows of a table apart, in the order a label names them.
+ROW_FIELDS = ("method", "dataset", "task", "split", "protocol", "ablation")
+
+
+def row_labels(table: pd.DataFrame) -> list[str]:
+    """One label per row: its method, then what distinguishes it, the other :data:`ROW_FIELDS` whose values
+    differ across ``table`` (a field shared by every row says nothing), then the encoder where those still leave
+    two rows alike."""
+    def text(row: pd.Series, fields) -> str:
+        parts = (row.get(c) for c in fields)
+        return " · ".join(str(p).strip() for p in parts if pd.notna(p) and str(p).strip())
+    varying = [c for c in ROW_FIELDS[1:] if c in table.columns and table[c].fillna("").astype(str).nunique() > 1]
+    labels = [text(r, ROW_FIELDS[:1] + tuple(varying)) for _, r in table.iterrows()]
+    if len(set(labels)) < len(labels) and "encoder" in table.columns:
+        labels = [f"{label} · {str(r['encoder']).split(' (')[0]}" for label, (_, r) in zip(labels, table.iterrows())]
+    return labels
 
 
 def _finite(x) -> bool:
@@ -310,44 +339,74 @@ def _unit(metric: str) -> str:
     return "score (0-1)"
 
 
-def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours vs paper",
-                       max_rows: int = 24) -> Figure:
-    """Paired horizontal bars, ours (error bar: 95 % CI) beside the paper (± its sd), one panel per unit.
+ROW_HEIGHT = 0.3  # inches per row of a panel: one pair of bars and its label
+MIN_HEIGHT = 3.5  # inches: a table of one or two rows is not drawn as a strip
 
-    ``table``: result rows (``study.results.COLUMNS``). Rows with a paper value come first; at most
-    ``max_rows`` per panel are drawn so that the figure stays readable (the CSV holds every row).
+
+def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours vs paper",
+                       max_rows: int = 30) -> Figure:
+    """Ours beside the paper's value, one panel per metric, stacked.
+
+    ``table``: result rows (``study.results.COLUMNS``). Each row is a pair of horizontal bars: ours, with
+    whiskers for its 95 % CI where the row has one, and the paper's value, with whiskers for its sd where the
+    paper gives one. Each bar carries its value at its end, so that a zero reads as 0.000 rather than as no bar;
+    each row is labelled by what distinguishes it (:func:`row_labels`); the legend sits below the panels, outside
+    the data, and names the whiskers only where some are drawn. At most ``max_rows`` rows per panel (its title
+    says how many are left out; the CSV holds every row).
     """
     table = table[[_finite(v) for v in table["ours"]]].reset_index(drop=True)
-    units = list(dict.fromkeys(_unit(str(m)) for m in table["metric"])) or ["score (0-1)"]
-    panels = []
-    for unit in units:
-        rows = table[[_unit(str(m)) == unit for m in table["metric"]]]
-        rows = pd.concat([rows[[_finite(p) for p in rows["paper"]]], rows[[not _finite(p) for p in rows["paper"]]]])
-        panels.append((unit, rows.head(max_rows).reset_index(drop=True)))
-    height = 1.0 + 0.32 * max(len(r) for _, r in panels) if panels else 2.0
-    fig = Figure(figsize=(7.5 * len(panels), min(height, 9.5)))
-    axes = np.atleast_1d(fig.subplots(1, len(panels), squeeze=False)[0])
+    metrics = list(dict.fromkeys(str(m) for m in table["metric"]))
+    panels = [(m, table[table["metric"].astype(str) == m].reset_index(drop=True)) for m in metrics]
+    heights = [0.9 + ROW_HEIGHT * min(len(rows), max_rows) for _, rows in panels] or [2.0]
+    fig = Figure(figsize=(9.5, max(sum(heights) + 1.0, MIN_HEIGHT)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(heights), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0])
     h = 0.38
-    for ax, (unit, rows) in zip(axes, panels):
+    drawn = {"ci": False, "paper": False, "paper_sd": False}
+    for ax, (metric, rows) in zip(axes, panels):
+        left_out = max(len(rows) - max_rows, 0)
+        rows = rows.head(max_rows)
+        unit = _unit(metric)
+        digits = 1 if unit in ("bpm", "ms") else 3
+        values = []
         for i, row in rows.iterrows():
             ours = float(row["ours"])
             err = None
             if _finite(row.get("ci_low")) and _finite(row.get("ci_high")):
                 err = [[ours - float(row["ci_low"])], [float(row["ci_high"]) - ours]]
-            ax.barh(i - h / 2, ours, h, xerr=err, color=PALETTE[0], capsize=2, error_kw={"lw": 1},
-                    label="ours (95 % CI)" if i == 0 else None)
+                drawn["ci"] = True
+            ax.barh(i - h / 2, ours, h, xerr=err, color=PALETTE[0], capsize=2, error_kw={"lw": 1})
+            values.append((i - h / 2, ours, float(row["ci_high"]) if err else ours))
             if _finite(row.get("paper")):
+                paper = float(row["paper"])
                 perr = float(row["paper_sd"]) if _finite(row.get("paper_sd")) else None
-                ax.barh(i + h / 2, float(row["paper"]), h, xerr=perr, color=PALETTE[1], capsize=2,
-                        error_kw={"lw": 1}, label="paper" if "paper" not in ax.get_legend_handles_labels()[1] else None)
-        ax.set_yticks(range(len(rows)), [_row_label(r) for _, r in rows.iterrows()], fontsize=7)
+                drawn["paper"] = True
+                drawn["paper_sd"] |= perr is not None
+                ax.barh(i + h / 2, paper, h, xerr=perr, color=PALETTE[1], capsize=2, error_kw={"lw": 1, "ecolor": GREY})
+                values.append((i + h / 2, paper, paper + (perr or 0.0)))
+        reach = [max(v, end) for _, v, end in values] + [0.0]
+        low = min([v for _, v, _ in values] + [0.0])
+        high = 1.0 if unit == "score (0-1)" and max(reach) <= 1.0 else max(reach)
+        span = (high - low) or 1.0
+        for y, value, end in values:  # the value at the bar's end (past its whisker): zero bars stay visible
+            ax.text(max(value, end) + 0.01 * span if value >= 0 else value - 0.01 * span, y, f"{value:.{digits}f}",
+                    va="center", ha="left" if value >= 0 else "right", fontsize=6.5)
+        ax.set_xlim(low - (0.12 * span if low < 0 else 0.0), high + 0.12 * span)
+        ax.axvline(0, color=GREY, lw=0.8)
+        ax.set_yticks(range(len(rows)), row_labels(rows), fontsize=7)
         ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set(xlabel=unit)
+        ax.set_xlabel(unit, fontsize=8)
+        ax.set_title(metric + (f" (first {max_rows} of {max_rows + left_out} rows; all in the CSV)" if left_out
+                               else ""), fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
-        if len(rows):
-            ax.legend(loc="lower right", fontsize=7, framealpha=0.9)
+    handles = [Patch(color=PALETTE[0], label="ours")]
+    if drawn["ci"]:
+        handles.append(Line2D([], [], color="black", lw=1, marker="|", label="95 % CI of ours"))
+    if drawn["paper"]:
+        handles.append(Patch(color=PALETTE[1], label="paper"))
+    if drawn["paper_sd"]:
+        handles.append(Line2D([], [], color=GREY, lw=1, marker="|", label="± sd the paper reports"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     return _save(fig, path)
 
 

@@ -2,10 +2,12 @@
 
 ``<name>.csv`` keeps every row at full precision (the schema of ``study.results``). ``<name>.md``
 states the protocol once in its caption, the provenance in one line, and shows the compact table:
-the first split of each dataset, one line per (method, encoder, dataset, task, ablation), one column
-per metric holding ours with its interval and the paper's value. ``REPORT.md`` opens with the
-headline table (each claim, the paper's value, ours with its interval, the verdict), then one
-compact table per paper table, the figures in table order, and every deviation.
+the first split of each dataset, one line per (method, encoder, dataset, task, protocol, ablation), one
+column per metric holding ours with its interval and the paper's value. Two lines above the table are
+written from its rows, never by hand: which splits it shows (``Shown:``) and what each number is, the
+mean over what and what its interval covers (``Numbers:``). ``REPORT.md`` opens with the headline table
+(each claim, the paper's value, ours with its interval, the verdict), then one compact table per paper
+table, the figures in table order, and every deviation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,16 @@ import pandas as pd
 FLAG_MARK = "⚑"
 CELL_LEGEND = "Cells: ours [95 % CI] · the paper's value."
 PROVENANCE_MARK = "Provenance:"  # a table file's own line; REPORT.md states the provenance once, at its top
+SHOWN_MARK, NUMBERS_MARK = "Shown:", "Numbers:"
+KEYS_MARK = "Protocol keys"  # the override keys that change a table's protocol (table files and notebooks)
+# Lines a table file carries for itself and REPORT.md states once, at its top: their "; "-separated items, merged.
+SPLITS_MARK, PROBE_MARK = "Splits:", "Probe recipe:"
+STATED_ONCE = (SPLITS_MARK, PROBE_MARK)
+RAW_FEATURES = "raw features"  # the protocol of the authors' probe on raw features, beside the profile's recipe
+# The splits in a few words (``data/splits.py`` defines them).
+SPLIT_WORDS = {("PTB-XL", "paper split"): "folds 1-9 train / 10 test, as the paper",
+               ("PTB-XL", "standard split"): "folds 1-8 train / 9 validation / 10 test",
+               ("CPSC2018", "paper split"): "g1-g6 train / g7 test, as the paper"}
 
 
 def _fmt(x: float, digits: int) -> str:
@@ -58,11 +70,11 @@ def _nan(x) -> float:
 
 def compact(rows: pd.DataFrame, metrics: Iterable[str] | None = None,
             ablations: Iterable[str] | None = None) -> pd.DataFrame:
-    """The rows a reader compares with the paper: each dataset's first split, the profile's probe recipe,
-    and only ``metrics`` / ``ablations`` where given."""
+    """The rows a reader compares with the paper: each dataset's first split, and only ``metrics`` /
+    ``ablations`` where given."""
     if rows.empty:
         return rows
-    keep = ~rows["protocol"].astype(str).str.contains("raw features")
+    keep = pd.Series(True, index=rows.index)
     if metrics is not None:
         keep &= rows["metric"].isin(list(metrics))
     if ablations is not None:
@@ -88,8 +100,10 @@ def compact_view(rows: pd.DataFrame, metrics: Iterable[str] | None = None, ablat
     for key, group in shown.groupby(keys, sort=False):
         line = dict(zip(keys, key))
         line["encoder"] = short_encoder(line["encoder"])
-        for r in group.itertuples():  # the sd over seeds stays in the CSV: the interval is the mean's
-            cell = format_cell(_nan(r.ours), math.nan, _nan(r.ci_low), _nan(r.ci_high), digits)
+        for r in group.itertuples():  # beside an interval the sd stays in the CSV; without one it is shown
+            low, high = _nan(r.ci_low), _nan(r.ci_high)
+            sd = _nan(r.sd) if math.isnan(low) or math.isnan(high) else math.nan
+            cell = format_cell(_nan(r.ours), sd, low, high, digits)
             if not math.isnan(_nan(r.paper)):
                 cell += f" · {_fmt(_nan(r.paper), digits)}"
             if isinstance(r.flags, str) and r.flags:
@@ -116,9 +130,75 @@ def _flag_notes(rows: pd.DataFrame, metrics: Iterable[str] | None = None,
     return notes
 
 
+def _pairs(df: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(zip(df["dataset"].astype(str), df["split"].astype(str))))
+
+
+def shown_text(rows: pd.DataFrame, shown: pd.DataFrame, name: str) -> str:
+    """Which split of each dataset the compact table shows, and which others only the CSV holds."""
+    on_view = _pairs(shown)
+    text = f"{SHOWN_MARK} " + ", ".join(f"{d} {s}" for d, s in on_view) + "."
+    elsewhere = [p for p in _pairs(rows) if p not in on_view]
+    if elsewhere:
+        text += f" `{name}.csv` also holds " + ", ".join(f"{d} {s}" for d, s in elsewhere) + "."
+    return text
+
+
+def splits_text(rows: pd.DataFrame) -> str:
+    """What the named splits of ``rows`` are (:data:`SPLIT_WORDS`), or "" where none is one of them."""
+    words = [f"{d} {s}: {SPLIT_WORDS[(d, s)]}" for d, s in _pairs(rows) if (d, s) in SPLIT_WORDS]
+    return f"{SPLITS_MARK} " + "; ".join(words) + "." if words else ""
+
+
+def _finite(x) -> bool:
+    return not math.isnan(_nan(x))
+
+
+def numbers_text(shown: pd.DataFrame) -> str:
+    """What each number of the compact table is, read from its rows' ``n_runs``, ``sd_over`` and ``ci_over``:
+    the mean over what, and what its 95 % interval covers (or, for a row without one, what its ± sd is over)."""
+    groups: dict[tuple, list[str]] = {}
+    for r in shown.itertuples():
+        has_ci = _finite(r.ci_low) and _finite(r.ci_high)
+        runs = int(_nan(r.n_runs)) if _finite(r.n_runs) else 1
+        over = str(r.sd_over) if isinstance(r.sd_over, str) else ""
+        key = (runs, over, str(r.ci_over) if has_ci else "", not has_ci and _finite(r.sd))
+        label = str(r.method) + (f" ({r.ablation})" if isinstance(r.ablation, str) and r.ablation else "")
+        if label not in groups.setdefault(key, []):
+            groups[key].append(label)
+    phrases = []
+    for (runs, over, ci_over, with_sd), labels in groups.items():
+        parts = []
+        if runs > 1 and over:
+            parts.append(f"{'mean ± sd' if with_sd else 'the mean'} over {runs} {over}")
+        elif with_sd:
+            parts.append(f"± sd of {over}")
+        parts.append(f"95 % CI over {ci_over}" if ci_over else "no interval")
+        phrases.append((labels, ", ".join(parts)))
+    if len(phrases) == 1:
+        return f"{NUMBERS_MARK} every row: {phrases[0][1]}."
+    return f"{NUMBERS_MARK} " + "; ".join(f"{', '.join(labels)}: {text}" for labels, text in phrases) + "."
+
+
+def table_markdown(rows: pd.DataFrame, name: str, metrics: Iterable[str] | None = None,
+                   ablations: Iterable[str] | None = None) -> str:
+    """The compact table with the lines written from its rows: splits shown, what the numbers are, the cells'
+    legend, the table, its flags (what ``<name>.md`` and the notebooks show below the caption)."""
+    view = compact_view(rows, metrics, ablations)
+    if not len(view):
+        return "(no rows)"
+    shown = compact(rows, metrics, ablations)
+    parts = [shown_text(rows, shown, name), splits_text(rows), "", numbers_text(shown), "", CELL_LEGEND, "",
+             pipe_table(view), ""]
+    return "\n".join(parts + [f"- {n}" for n in _flag_notes(rows, metrics, ablations)]).rstrip() + "\n"
+
+
 def paper_gap(rows: pd.DataFrame) -> str:
-    """How far ours is from the paper, one sentence per metric (never averaged across metrics or units)."""
-    d = compact(rows).dropna(subset=["difference"]) if len(rows) else rows
+    """How far ours is from the paper, one sentence per metric (never averaged across metrics or units), on the
+    compact rows of the profile's probe recipe (the raw-feature rows stand beside them for reference)."""
+    d = compact(rows) if len(rows) else rows
+    if len(d):
+        d = d[~d["protocol"].astype(str).str.contains(RAW_FEATURES)].dropna(subset=["difference"])
     if d.empty:
         return "No unflagged row of this table has a published counterpart."
     parts = [f"{metric} {g['difference'].mean():+.3f} (mean of {len(g)}; {g['difference'].min():+.3f} to "
@@ -143,14 +223,11 @@ def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: s
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     rows.to_csv(csv_path, index=False)
-    view = compact_view(rows, metrics, ablations)
-    body = (CELL_LEGEND + "\n\n" + pipe_table(view)) if len(view) else "(no rows)"
     parts = [f"## {title}", "", caption, "", f"{PROVENANCE_MARK} {provenance_line(ident)} Every row, every split: "
              f"`{name}.csv`.", ""]
     if note:
         parts += [f"**{note}**", ""]
-    parts += [body, ""] + [f"- {n}" for n in _flag_notes(rows, metrics, ablations)]
-    md_path.write_text("\n".join(parts) + "\n")
+    md_path.write_text("\n".join(parts) + "\n" + table_markdown(rows, name, metrics, ablations))
     return csv_path, md_path
 
 
@@ -172,8 +249,24 @@ def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, titl
     return csv_path, md_path
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+def duration(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def runs_text(epochs: pd.Series) -> str:
+    """``21 runs (10 of 8 epochs, 11 of 2 epochs)`` from the ``epochs`` column of the pretraining runs table."""
+    counts = epochs.astype(int).value_counts().sort_index(ascending=False)
+    def of(e: int) -> str:
+        return f"of {e} epoch{'s' if e != 1 else ''}"
+    if len(counts) == 1:
+        return f"{len(epochs)} run{'s' if len(epochs) > 1 else ''} {of(counts.index[0])}"
+    return f"{len(epochs)} runs (" + ", ".join(f"{n} {of(e)}" for e, n in counts.items()) + ")"
 
 
 def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
@@ -191,9 +284,8 @@ def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
     if runs.exists():
         table = pd.read_csv(runs)
         if len(table):
-            text += (f" Pretraining: {len(table)} runs of {table['epochs'].max()} epochs on "
-                     f"{table['corpus_records'].max():,} ECGs at most, {_minutes(table['wall_seconds'].sum())} of "
-                     "training in all (`pretraining_runs.md`).")
+            text += (f" Pretraining: {runs_text(table['epochs'])} on {table['corpus_records'].max():,} ECGs at most, "
+                     f"{duration(table['wall_seconds'].sum())} of training in all (every run: the table below).")
     manifest = results_dir / "manifest.json"
     if manifest.exists():
         info = json.loads(manifest.read_text())
@@ -202,36 +294,47 @@ def preamble(results_dir: Path | str, profile_name: str, seed: int) -> str:
         where = hw.get("cuda") or f"{hw.get('cpu', 'CPU')}, {hw.get('cores', '?')} cores"
         if done:
             text += (f" Notebooks {done[0]['notebook'][:2]}–{done[-1]['notebook'][:2]} took "
-                     f"{_minutes(sum(r['seconds'] for r in done))} on {where}; a pretraining run already on disk is "
+                     f"{duration(sum(r['seconds'] for r in done))} on {where}; a pretraining run already on disk is "
                      "reused, not retrained.")
     return text
 
 
 # Lines of a table file that REPORT.md states once at its top, or leaves to the table file.
 _TABLE_FILE_ONLY = (PROVENANCE_MARK, "Profile `", "- Profile `", "- **", "  - ", f"- {FLAG_MARK}", CELL_LEGEND,
-                    "Ours − paper")
+                    "Ours − paper", KEYS_MARK)
+
+
+MIXED_MARK = "**Mixed provenance: these tables were not all computed in one run.**"
 
 
 def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[str], deviations: Iterable[str],
                  headline: str, preamble_text: str = "", provenance_notes: Iterable[str] = (),
-                 claims_text: str = "", figures_order: Iterable[str] = ()) -> Path:
-    """``REPORT.md``: headline table, provenance, what ran, one compact table per paper table, the claims in
-    full, the figures in table order, every deviation."""
+                 figures_order: Iterable[str] = (), notice: str = "") -> Path:
+    """``REPORT.md``: what must be known before any number (mixed provenance, the profile's ``notice``), the
+    headline table, provenance, what ran, one compact table per paper table, the figures in table order, every
+    deviation."""
     results_dir = Path(results_dir)
-    parts = [f"# ECG-JEPA reproduction — profile `{profile_name}`", "", "## Headline", "", headline, ""]
+    parts = [f"# ECG-JEPA reproduction — profile `{profile_name}`", ""]
     notes = list(provenance_notes)
     if notes:
-        parts += ["**Mixed provenance: these tables were not all computed in one run.**", ""]
-        parts += [f"- {n}" for n in notes] + [""]
+        parts += [MIXED_MARK, ""] + [f"- {n}" for n in notes] + [""]
+    if notice:
+        parts += [f"> **{notice}**", ""]
+    parts += ["## Headline", "", headline, ""]
     if preamble_text:
         parts += [preamble_text, ""]
-    # Each table's provenance, profile note, cell legend and the meaning of ⚑ are stated once, at the top, and
-    # its claims in the headline table; the table files and notebooks give claims, flags and gaps in full.
-    for name in tables:
-        md = results_dir / f"{name}.md"
-        text = md.read_text() if md.exists() else f"## {name}\n\n(not produced in this run)\n"
+    # Each table's provenance, profile note, cell legend, splits, probe recipe and the meaning of ⚑ are stated
+    # once, at the top, and its claims in the headline table; the table files and notebooks give claims, flags and
+    # gaps in full.
+    texts = [(results_dir / f"{name}.md").read_text() if (results_dir / f"{name}.md").exists()
+             else f"## {name}\n\n(not produced in this run)\n" for name in tables]
+    once = {mark: list(dict.fromkeys(item for text in texts for line in text.splitlines() if line.startswith(mark)
+                                     for item in line[len(mark):].strip().rstrip(".").split("; ")))
+            for mark in STATED_ONCE}
+    parts += [line for mark, items in once.items() if items for line in (f"{mark} {'; '.join(items)}.", "")]
+    for text in texts:
         parts += ["\n".join(line for line in text.splitlines()
-                            if not line.startswith(_TABLE_FILE_ONLY)), ""]
+                            if not line.startswith(_TABLE_FILE_ONLY + STATED_ONCE)), ""]
     fig_dir = results_dir / "figures"
     shown = [p for stem in figures_order for p in sorted(fig_dir.glob(f"{stem}*.png"))] if fig_dir.is_dir() else []
     if shown:

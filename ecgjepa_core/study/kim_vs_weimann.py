@@ -347,7 +347,7 @@ def rows_of(study: Study, data: LabelledSet) -> list[Row]:
     held at a time."""
     def kim(method, variants):
         return Row(method, study.runs_label(variants), [
-            lambda r=r: _kim(study, method, study.run_key(r) if study.given(r) is None else f"{r.key}:file",
+            lambda r=r: _kim(study, method, study.feature_key(r),
                              study.encoder(r), study.encoder_label(r), data) for r in variants], variants)
     def extra_name(v):
         return CENTRED if v.centred_targets else paper_recipe_method(v.method)
@@ -367,7 +367,7 @@ def rows_of(study: Study, data: LabelledSet) -> list[Row]:
 
     def weimann(method, variants):
         return Row(method, study.runs_label(variants), [
-            lambda r=r: _weimann(study, method, study.run_key(r) if study.given(r) is None else f"{r.key}:file",
+            lambda r=r: _weimann(study, method, study.feature_key(r),
                                  study.encoder(r), study.encoder_label(r), x) for r in variants], variants)
     rows.append(weimann(WEIMANN.method, runs))
     label = f"random init, seeds {'/'.join(map(str, seeds))} ({weimann_family.model_text(cfg)})"

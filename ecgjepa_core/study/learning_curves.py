@@ -45,6 +45,32 @@ SLOPE_EPOCHS = 3
 PAPER_CORPUS = 174_140
 # A transient dip: at an epoch before the last, the mean sd fell below half of its first value.
 DIP_SD_FRACTION = 0.5
+# A probe whose validation AUC stays within this of 0.5 at every epoch is at chance: its curve has no trend to
+# read, whatever its slope (the claims' "no difference" margin, report.claims.EQUIVALENCE_MARGIN, is as wide).
+CHANCE_MARGIN = 0.02
+# Nor has a curve scored on fewer validation records than this (the claims give no verdict below 10 test records,
+# report.claims.MIN_RECORDS).
+MIN_VAL_RECORDS = 10
+
+
+def at_chance(curve: pd.DataFrame) -> bool:
+    """True when the validation probe AUC stayed within :data:`CHANCE_MARGIN` of 0.5 at every saved epoch."""
+    auc = curve["probe_val_auc"].to_numpy(float)
+    return bool(len(auc)) and bool(np.all(np.abs(auc[np.isfinite(auc)] - 0.5) <= CHANCE_MARGIN))
+
+
+def no_trend(curve: pd.DataFrame) -> str | None:
+    """Why the validation probe of ``curve`` has no trend to read (too few validation records, at chance), in one
+    sentence; None when it has one. ``val_records``: the curve's column of validation-fold size, where recorded."""
+    n_val = int(curve["val_records"].iloc[0]) if "val_records" in curve and len(curve) else None
+    if n_val is not None and n_val < MIN_VAL_RECORDS:
+        return (f"The validation fold has {n_val} records, too few to read a trend from (at least "
+                f"{MIN_VAL_RECORDS}), so this curve says nothing about longer pretraining.")
+    if at_chance(curve):
+        auc = curve["probe_val_auc"]
+        return (f"The validation probe AUC stayed at chance ({auc.min():.3f}-{auc.max():.3f}, within "
+                f"{CHANCE_MARGIN:g} of 0.5 at every epoch), so this curve says nothing about longer pretraining.")
+    return None
 
 
 def _load(path: Path, family: str):
@@ -164,7 +190,10 @@ def _last_slope(curve: pd.DataFrame, column: str) -> float | None:
 
 
 def extrapolation_text(curve: pd.DataFrame) -> str:
-    """One sentence: was the validation probe AUC still rising at the last epoch (:func:`_last_slope`)?"""
+    """One sentence: was the validation probe AUC still rising at the last epoch (:func:`_last_slope`)? A curve
+    without a trend to read (:func:`no_trend`) says why instead."""
+    if reason := no_trend(curve):
+        return reason
     slope = _last_slope(curve, "probe_val_auc")
     if slope is None:
         return ("With a single saved epoch there is no trend of the validation probe AUC to extrapolate."
@@ -183,23 +212,39 @@ def extrapolation_text(curve: pd.DataFrame) -> str:
 
 
 def full_scale_text(curves: pd.DataFrame, steps: int, records: int, width: int, paper_epochs: int) -> str:
-    """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph."""
-    falling = rising = loss_falling = 0
+    """What the curves (``run`` column, one per main run) imply beyond this scale, in one paragraph. Runs without a
+    trend to read (:func:`no_trend`: too few validation records, a probe at chance) are counted apart; with every
+    run there, the paragraph concludes nothing about longer pretraining."""
+    falling = rising = loss_falling = chance = 0
     for _, curve in curves.groupby("run"):
-        auc, loss = _last_slope(curve, "probe_val_auc"), _last_slope(curve, "loss")
+        loss = _last_slope(curve, "loss")
+        loss_falling += loss is not None and loss < 0
+        if no_trend(curve):
+            chance += 1
+            continue
+        auc = _last_slope(curve, "probe_val_auc")
         if auc is not None:
             falling += auc < -RISING_SLOPE
             rising += auc > RISING_SLOPE
-        loss_falling += loss is not None and loss < 0
     n = curves["run"].nunique()
-    return (f"Beyond this scale: these runs took {steps} steps on {records:,} ECGs with an encoder {width} wide. At "
-            f"their last epochs the validation probe AUC was rising for {rising} of {n} runs and falling for "
-            f"{falling}, while the pretraining loss still fell for {loss_falling}: at this size the objective "
-            "keeps improving after the probe stops, so more of the same pretraining would not raise the linear "
-            "probes, and nothing in these curves predicts the paper's scale (a 768-wide encoder for "
-            f"{paper_epochs} epochs on ~{PAPER_CORPUS:,} ECGs, {PAPER_CORPUS / records:.0f} times this corpus). That "
-            "question needs the `paper` "
-            "profile (GPU) or the authors' weights (`paper-eval`).")
+    scale = (f"nothing in these curves predicts the paper's scale (a 768-wide encoder for {paper_epochs} epochs on "
+             f"~{PAPER_CORPUS:,} ECGs, {PAPER_CORPUS / records:.0f} times this corpus). That question needs the "
+             "`paper` profile (GPU) or the authors' weights (`paper-eval`).")
+    text = f"Beyond this scale: these runs took {steps} steps on {records:,} ECGs with an encoder {width} wide. "
+    if chance == n:
+        return (text + f"No run's validation probe has a trend to read (too few validation records, or at chance "
+                f"within {CHANCE_MARGIN:g} of AUC 0.5), while the pretraining loss still fell for {loss_falling} of "
+                f"{n}: these curves say nothing about longer pretraining, and " + scale)
+    at = f" ({chance} of {n} without a trend to read)" if chance else ""
+    if rising:
+        verdict = "so more of the same pretraining might still raise those probes"
+    elif loss_falling:
+        verdict = ("at this size the objective keeps improving after the probe stops, so more of the same pretraining "
+                   "would not raise the linear probes")
+    else:
+        verdict = "so more of the same pretraining would not raise the linear probes"
+    return (text + f"At their last epochs the validation probe AUC was rising for {rising} of {n} runs and falling "
+            f"for {falling}{at}, while the pretraining loss still fell for {loss_falling}: {verdict}, and " + scale)
 
 
 def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
@@ -211,20 +256,23 @@ def study_curves(study, variants: Sequence) -> tuple[pd.DataFrame, list[str]]:
     data = study.ptbxl
     split = ptbxl_standard_split(data.records)
     train, val = data.rows(split.train), data.rows(split.val)
-    frames, lines = [], []
+    frames = []
     for variant in variants:
         run_dir, _ = study.pretrained(variant)
         curve = curve_of_run(run_dir, variant.family, pooled_features(study.inputs(variant, data), study.device),
                              data.y, train, val, seed=study.seed)
-        key = study.run_key(variant)
-        frames.append(curve.assign(run=key))
-        lines.append(f"`{key}`: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} "
-                     f"{extrapolation_text(curve)}")
+        frames.append(curve.assign(run=study.run_key(variant), val_records=len(val)))
     curves = pd.concat(frames, ignore_index=True)
     first = study.pretraining_summary(list(variants)[:1]).iloc[0]
-    lines.append(full_scale_text(curves, int(first["steps"]), int(first["corpus_records"]),
-                                 study.profile.model.embed_dim, paper().pretrain.epochs))
-    return curves, lines
+    return curves, verdicts(curves, int(first["steps"]), int(first["corpus_records"]), study.profile.model.embed_dim)
+
+
+def verdicts(curves: pd.DataFrame, steps: int, records: int, width: int) -> list[str]:
+    """Per run of ``curves`` (``run`` column) its collapse verdict and extrapolation in one line, then what the
+    curves imply beyond this scale (``steps`` and ``records`` of the first run, the encoder ``width``)."""
+    lines = [f"`{run}`: {collapse_verdict(curve, int(curve['dim'].iloc[0]))} {extrapolation_text(curve)}"
+             for run, curve in curves.groupby("run", sort=False)]
+    return lines + [full_scale_text(curves, steps, records, width, paper().pretrain.epochs)]
 
 
 SUMMARY = "learning_curves_summary"

@@ -191,6 +191,11 @@ class Profile:
         return note + (f" Overrides: {self.overrides_text}." if self.overrides else "")
 
     @property
+    def notice(self) -> str:
+        """What a reader must know before any number of this profile: the top of REPORT.md, the end of a run."""
+        return NOTICES.get(self.name, "")
+
+    @property
     def overrides_text(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.overrides)
 
@@ -339,6 +344,9 @@ def paper_eval() -> Profile:
 
 
 PROFILES = {"smoke": smoke, "cpu-study": cpu_study, "paper": paper, "paper-eval": paper_eval}
+NOTICES = {"smoke": "The smoke profile is a pipeline check: the shipped sample (tens of records) and a tiny model trained "
+                    "for a few steps, so its numbers show that every step runs, not what ECG-JEPA achieves, and its "
+                    "verdicts are not findings. The study's results: results/cpu-study/REPORT.md."}
 
 
 ALLOW_CPU_ENV = "ECGJEPA_ALLOW_CPU"

@@ -107,3 +107,27 @@ def choose(study: "Study", method: str) -> SearchResult:
     candidates = tuple(tried.values())
     chosen = max(candidates, key=lambda c: c.val_auc).recipe  # max keeps the first of equals
     return SearchResult(method, candidates, chosen)
+
+
+def caption(study: "Study") -> str:
+    """The search in one paragraph, for the table written beside the runs."""
+    search = study.profile.pretrain.search
+    return (f"Each candidate is one pretraining run (seed {study.seed}, {study.epochs} epochs), scored by the "
+            "validation AUC of a linear probe on its mean-pooled features (PTB-XL folds 1-8 train, fold 9 "
+            f"validation; never the test fold). Stage 1: peak lr {', '.join(f'{lr:g}' for lr in search.lrs)} at the "
+            f"profile's warm-up and EMA start; stage 2, at the best lr: warm-up {search.warmup_epochs:g} epoch(s), "
+            f"and separately EMA start {search.ema_start:g}; and the paper's own recipe at this length. The best "
+            "candidate (the first of equals) is the method's recipe and its run the main row's first seed.")
+
+
+def chosen_sentences(table: pd.DataFrame) -> list[str]:
+    """Per method of a :meth:`SearchResult.table` frame: the chosen recipe and the paper's, with their AUCs."""
+    lines = []
+    for method, rows in table.groupby("method", sort=False):
+        best = rows[rows["chosen"]].iloc[0]
+        paper = rows[rows["stage"] == STAGES[3]].iloc[0]
+        lines.append(f"{method}: chose lr {best.lr:g}, warm-up {best.warmup_epochs:g} epoch(s), EMA from "
+                     f"{best.ema_start:g} (validation AUC {best.val_auc:.3f}; the candidates span "
+                     f"{rows.val_auc.min():.3f}-{rows.val_auc.max():.3f}); the paper's recipe (lr {paper.lr:g}) "
+                     f"reached {paper.val_auc:.3f}.")
+    return lines

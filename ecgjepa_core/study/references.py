@@ -24,7 +24,7 @@ FEATURES = "Logistic regression (ECG features)"
 
 def table_references(study: Study) -> TableResult:
     """The 1-D ResNet, the ECG-feature logistic regression and the ECG-JEPA linear probes, PTB-XL multi-label."""
-    b = TableBuilder(study, NAME, None)
+    b = TableBuilder(study, NAME, "linear")  # the ECG-JEPA rows stand beside the paper's Table 1 values
     data = study.ptbxl
     n_classes = len(data.classes)
     x = data.x(np.arange(len(data.records)), ALL_LEADS)
@@ -53,5 +53,5 @@ def table_references(study: Study) -> TableResult:
                          "L2 logistic regression per class; C chosen on the validation fold where there is one, "
                          f"else 1; {ev.description}", None, "")
     for method, _, label, encoders in _seeded(study, [RB, MB], random_init=False):
-        probe_rows(b, method, label, [study.features(key, enc, data) for key, enc in encoders], data, ML)
+        probe_rows(b, method, label, [study.features(key, enc, data) for key, enc in encoders], data, ML, paper={})
     return b.result()

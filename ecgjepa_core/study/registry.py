@@ -3,7 +3,7 @@
 Everything that lists tables reads this registry: the report's order, the pretraining runs a
 study needs, the claims' targets, the notebook titles. Adding a table is one :class:`TableSpec`
 here, one builder (a function ``Study -> TableResult``) and one thin notebook that calls
-``publish(study, name)``.
+``publish(study, name)``; :func:`compute` builds a table without writing anything (exploring).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecgjepa_core.evaluation.recipes import probe_recipe
 from ecgjepa_core.report import claims, figures, markdown, provenance
 from ecgjepa_core.study import diagnostics, kim_vs_weimann, learning_curves, references, segmentation_table, tables
 from ecgjepa_core.study.results import TableResult, to_frame
@@ -29,12 +30,16 @@ class TableSpec:
     title: str
     notebook: str                               # the notebook that publishes it
     paper_table: str | None                     # key of ``report.paper.TABLES``; None: no published table
-    protocol: str                               # the protocol in one sentence, the table's caption
+    # The protocol in words, the table's caption (fields: see :func:`caption`). What each number is a mean over
+    # and what its interval covers is not written here: the caption adds it from the rows themselves.
+    protocol: str
     build: Callable[[Study], TableResult]
     variants: Callable[[Study], list[Variant]]  # pretraining runs of this study it reads
+    keys: tuple[str, ...] = ()                  # the override keys (``-p overrides``) that change its protocol
     ablation_of_our_pretraining: bool = False   # compares our own pretraining runs: given files do not enter
     compact_metrics: tuple[str, ...] | None = None  # the metrics of the compact table (None: all; the CSV has all)
     compact_ablations: tuple[str, ...] | None = None  # likewise, the ablation settings it shows
+    figures: Callable[[Study, TableResult], None] | None = None  # its own figures, drawn when it is published
 
 
 def _first_runs(study: Study) -> list[Variant]:
@@ -78,59 +83,82 @@ def _masking_variants(study: Study) -> list[Variant]:
             for r in study.ablation_runs(masking_variant(kind, scale))]
 
 
-_PROBE = ("Frozen mean-pooled representations, linear head ({recipe} recipe); mean ± sd over {seeds} probe seeds; "
-          "95 % CI over test records of that mean.")
+_PROBE = ("Frozen encoder; a linear head ({probe}) on its tokens mean-pooled over leads and time (protocol `linear`: "
+          "the paper's readout) and on their pooled statistics (mean, max and sd of every dimension; protocol "
+          "`linear, pooled statistics`, not the paper's); {seeds} probe seeds per encoder.")
+_PROBE_KEYS = ("evaluation.probe_recipe", "evaluation.probe_seeds", "evaluation.bootstrap")
+_ABLATION = (" Every row here pools {ablation_seeds} pretraining run(s) of {ablation_epochs} at the method's recipe, "
+             "rb / mb at that same length (the main rows of Table 1 pretrain for {epochs}); a verdict is withdrawn "
+             "where the two settings' encoders score the test records alike.")
+_ABLATION_KEYS = ("pretrain.ablation_epochs", "pretrain.ablation_seeds") + _PROBE_KEYS
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("table1_linear", "Table 1 · Linear evaluation", "02_table1_linear", "linear", _PROBE,
-              tables.table1_linear, _table1_variants, compact_metrics=("AUC", "AUC (one-vs-one)", "F1")),
-    TableSpec(references.NAME, "References · without self-supervision", "12_references", None,
-              "PTB-XL multi-label on Table 1's splits and test records: a 1-D ResNet trained from scratch (mean over "
-              "{seeds} training seeds), a logistic regression on hand-crafted ECG features, and the ECG-JEPA linear "
-              "probes (all pretraining seeds; nested CI). Not a table of the paper: it says what the labels alone "
-              "give at this size.", references.table_references, main_runs, compact_metrics=("AUC",)),
+              tables.table1_linear, _table1_variants,
+              keys=_PROBE_KEYS + ("pretrain.seeds", "ptbxl_splits", "evaluation.cpsc_folds", "synthetic"),
+              compact_metrics=("AUC", "AUC (one-vs-one)", "F1")),
+    TableSpec(references.NAME, "References · without self-supervision", "12_references", "linear",
+              "PTB-XL multi-label on Table 1's splits and test records: a 1-D ResNet trained from scratch, a logistic "
+              "regression on hand-crafted ECG features, and the ECG-JEPA linear probes of Table 1. Not a table of the "
+              "paper: it says what the labels alone give at this size.", references.table_references, main_runs,
+              keys=("evaluation.probe_seeds", "evaluation.bootstrap", "ptbxl_splits"), compact_metrics=("AUC",)),
     TableSpec("table2_finetune", "Table 2 · Fine-tuning (multi-class)", "03_table2_finetune", "finetune",
               "Encoder and linear head trained end to end (code recipe: 0.67-40 Hz filters, RandAugment). Where the "
               "split has a validation fold, the lr is searched on it for every initialisation alike (the authors' lr "
               "among the candidates, its run shown as its own row); elsewhere the authors' recipe as published. One "
-              "seed, the first pretraining run; 95 % CI over test records.", tables.table2_finetune, _first_runs,
+              "seed, the first pretraining run.", tables.table2_finetune, _first_runs,
+              keys=("evaluation.finetune_lrs", "evaluation.finetune_epochs", "evaluation.finetune_patience",
+                    "evaluation.finetune_batch", "evaluation.finetune_on", "evaluation.supervised_epochs",
+                    "evaluation.bootstrap"),
               compact_metrics=("AUC (one-vs-rest)", "F1")),
     TableSpec("table3_low_shot", "Table 3 · Low-shot linear evaluation", "04_table3_low_shot", "low_shot",
-              "Linear probes trained on 1 % and 10 % of the training labels; mean ± sd over draws of the subset.",
-              tables.table3_low_shot, _first_runs),
+              "Linear probes ({probe}) trained on {low_shot} of the training labels, on {draws} random draws of that "
+              "subset each (the 1-D ResNet of the references on the same draws); PTB-XL multi-label.",
+              tables.table3_low_shot, _first_runs,
+              keys=("evaluation.low_shot", "evaluation.low_shot_draws", "evaluation.probe_recipe")),
     TableSpec("table4_reduced_leads", "Table 4 · Reduced leads", "05_table4_reduced_leads", "reduced_leads",
-              _PROBE + " Leads II and II + V1 keep their lead codes.", tables.table4_reduced_leads, _first_runs),
+              _PROBE + " Leads II and II + V1 keep their lead codes.", tables.table4_reduced_leads, _first_runs,
+              keys=_PROBE_KEYS),
     TableSpec("table5_ecg_features", "Table 5 · ECG features", "06_table5_ecg_features", "feature_regression",
-              "Heart rate and QRS duration regressed on frozen features (least squares); MAE ± sd of |error|, "
-              "95 % CI over test records; the label delineator's own error against LUDB's cardiologists beside it.",
-              lambda s: tables.table5_ecg_features(s, s.ecg_feature_labels(), s.ludb_validation()), _first_runs),
-    TableSpec("table6_cropa", "Table 6 · CroPA ablation", "07_table6_cropa", "cropa_ablation",
-              _PROBE + " Fine-tuned rows: one seed.", tables.table6_cropa, _cropa_variants,
+              "Heart rate and QRS duration regressed on the frozen mean-pooled features (least squares, targets "
+              "standardised on the training records); cells are mean absolute errors. The label delineator's own "
+              "error against LUDB's cardiologists stands beside them.",
+              lambda s: tables.table5_ecg_features(s, s.ecg_feature_labels(), s.ludb_validation()), _first_runs,
+              keys=("ptbxl_splits", "evaluation.bootstrap")),
+    TableSpec("table6_cropa", "Table 6 · CroPA ablation", "07_table6_cropa", "cropa_ablation", _PROBE + _ABLATION,
+              tables.table6_cropa, _cropa_variants, keys=_ABLATION_KEYS + ("evaluation.ablation_finetune_on",),
               ablation_of_our_pretraining=True, compact_metrics=("AUC (one-vs-one)",)),
-    TableSpec("table7_masking", "Table 7 · Masking strategy and ratio", "08_table7_masking", "masking", _PROBE,
-              tables.table7_masking, _masking_variants, ablation_of_our_pretraining=True),
-    TableSpec("table8_leads", "Table 8 · Eight vs twelve leads", "09_table8_leads", "leads_8_vs_12", _PROBE,
-              tables.table8_leads, lambda s: [r for v in (RB, RB_12_LEADS) for r in s.ablation_runs(v)],
-              ablation_of_our_pretraining=True),
+    TableSpec("table7_masking", "Table 7 · Masking strategy and ratio", "08_table7_masking", "masking",
+              _PROBE + _ABLATION, tables.table7_masking, _masking_variants,
+              keys=("evaluation.mask_ratios",) + _ABLATION_KEYS, ablation_of_our_pretraining=True),
+    TableSpec("table8_leads", "Table 8 · Eight vs twelve leads", "09_table8_leads", "leads_8_vs_12",
+              _PROBE + _ABLATION, tables.table8_leads,
+              lambda s: [r for v in (RB, RB_12_LEADS) for r in s.ablation_runs(v)],
+              keys=_ABLATION_KEYS, ablation_of_our_pretraining=True),
     TableSpec(kim_vs_weimann.NAME, "Table 9 · Readouts: Kim, Weimann and random init at equal compute",
               "10_kim_vs_weimann", kim_vs_weimann.PAPER_TABLE,
               "Kim's ECG-JEPA (mb, rb) and Weimann & Conrad's at equal pretraining compute (or given files), each "
-              "also with its paper's recipe, rb with position-centred targets (not in the paper), and a random init "
-              "of each family, read by three frozen probes on PTB-XL folds 1-8 / 9 / 10: a linear probe on the mean "
-              "of the tokens (the paper's readout) and on pooled statistics of the tokens (mean, max, sd; {recipe} "
-              "recipe), and an attentive probe; 'best readout' is the one of the three with the best validation "
-              "(fold 9) AUC, chosen per row. Mean over {seeds} probe seeds (the attentive probe: the profile's "
-              "attentive seeds); rows of several runs pool their pretraining or initialisation seeds, the 95 % CI "
-              "nested over them and the test records. Not a table of either paper.",
+              "also with its paper's recipe where the study trains it with another, rb with position-centred targets "
+              "(not in the paper) where the profile pretrains it, and a random init of each family, read by three "
+              "frozen probes on PTB-XL folds 1-8 / 9 / 10: a linear probe ({probe}) on the mean of the tokens (the "
+              "paper's readout) and on pooled statistics of the tokens (mean, max, sd of every dimension), and an "
+              "attentive probe; 'best readout' is the one of the three with the best validation (fold 9) AUC, chosen "
+              "per row. Rows of several runs pool their pretraining or initialisation seeds, the 95 % CI nested over "
+              "them and the test records. Not a table of either paper.",
               kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants,
+              keys=_PROBE_KEYS + ("weimann.probe_steps", "weimann.probe_batch", "weimann.attentive_seeds",
+                                  "weimann.tasks", "pretrain.centred_variant"),
               compact_metrics=("AUC", "AUC (one-vs-rest)"), compact_ablations=("superdiagnostic", "ST-MEM")),
     TableSpec("table10_segmentation", "Table 10 · P, QRS and T segmentation (LUDB)", "11_segmentation",
               "segmentation",
               "Per-sample P / QRS / T labels on LUDB against its cardiologists: linear token-to-sample head on the "
               "frozen or fine-tuned encoder, a 1-D U-Net from scratch, neurokit2's delineator; epochs chosen on the "
-              "validation records; 95 % CI over test records; one seed. Kim's v5 numbers: reported, unverified.",
+              "validation records; one seed. Kim's v5 numbers: reported, unverified.",
               segmentation_table.table10_segmentation, _first_runs,
-              compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "QRS onset Se", "QRS onset error (ms)")),
+              keys=("evaluation.segmentation_epochs", "evaluation.segmentation_unet_width", "evaluation.bootstrap",
+                    "ludb.path"),
+              compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "QRS onset Se", "QRS onset error (ms)"),
+              figures=segmentation_table.overlay_figure),
 )
 REGISTRY = {spec.name: spec for spec in TABLES}
 # Plain tables a builder computes alongside its table: name -> (title, notes of the frame).
@@ -177,26 +205,58 @@ def all_runs(study: Study) -> list[Variant]:
     return list(dict.fromkeys(pretrained_variants(study) + candidates))
 
 
+def probe_text(study: Study) -> str:
+    """The profile's linear-probe recipe in words: ``code-standardised: AdamW lr 0.01, …``."""
+    name = study.profile.evaluation.probe_recipe
+    r = probe_recipe(name)
+    return (f"{name}: AdamW lr {r.lr:g}, weight decay {r.weight_decay:g}, batch {r.batch_size}, {r.epochs} epochs, "
+            "the last kept" + (", features z-scored with the training records' mean and sd" if r.standardize else ""))
+
+
 def caption(study: Study, spec: TableSpec) -> str:
-    """The protocol stated once for the whole table, with the profile's note."""
-    text = spec.protocol.format(recipe=study.profile.evaluation.probe_recipe, seeds=len(study.probe_seeds))
-    return f"{text}\n\n{study.profile.table_note} Kim's {study.model_text}."
+    """The protocol stated once for the whole table, the probe recipe where it has one, the override keys that
+    change it, the profile's note."""
+    plan = study.profile.evaluation
+    def epochs(n: int) -> str:
+        return f"{n} epoch{'s' if n != 1 else ''}"
+    text = spec.protocol.format(
+        probe=f"the `{plan.probe_recipe}` probe recipe", seeds=len(study.probe_seeds), draws=plan.low_shot_draws,
+        low_shot=" and ".join(f"{100 * f:g} %" for f in plan.low_shot), epochs=epochs(study.epochs),
+        ablation_epochs=epochs(study.epochs_of(study.ablation(RB))), ablation_seeds=study.profile.pretrain.ablation_seeds)
+    if "{probe}" in spec.protocol:
+        text += f"\n{markdown.PROBE_MARK} {probe_text(study)}."
+    keys = ", ".join(f"`{k}`" for k in spec.keys)
+    return (f"{text}\n\n{markdown.KEYS_MARK} (`-p overrides`, README \"Overrides\"): {keys}.\n\n"
+            f"{study.profile.table_note} Kim's {study.model_text}.")
+
+
+def compute(study: Study, name: str) -> TableResult:
+    """Table ``name`` built for ``study`` and returned, nothing written (the exploring path: open a ``Study`` with
+    other ``overrides``, compute, compare; :func:`publish` writes the study's own tables). A table that compares
+    our own pretraining runs comes back empty where the profile does not pretrain."""
+    spec = table_spec(name)
+    if spec.ablation_of_our_pretraining and not study.can_pretrain:
+        return TableResult(name, to_frame(spec.paper_table, []))
+    return spec.build(study)
 
 
 def publish(study: Study, name: str) -> TableResult:
-    """Build table ``name`` and write everything it leaves: ``<name>.csv`` (every row), ``<name>.md`` (caption,
-    provenance, compact table), ``scores/<name>.npz`` (every seed's test scores), ``<name>.provenance.json`` and
-    the ours-vs-paper figure. A table that compares our own pretraining runs is written as "not run" where the
-    profile does not pretrain."""
-    spec = table_spec(name)
+    """Build table ``name`` (:func:`compute`) and write everything it leaves (:func:`write_table_files`)."""
+    result = compute(study, name)
+    write_table_files(study, result)
+    return result
+
+
+def write_table_files(study: Study, result: TableResult) -> Path:
+    """Everything a computed table leaves under ``results/``: ``<name>.csv`` (every row), ``<name>.md`` (caption,
+    provenance, compact table, findings), ``scores/<name>.npz`` (every seed's test scores),
+    ``<name>.provenance.json``, the ours-vs-paper figure and the table's own figures. A table that compares our
+    own pretraining runs is written as "not run" where the profile does not pretrain. Returns ``<name>.md``."""
+    spec, name = table_spec(result.name), result.name
     ident = study.identity()
-    if spec.ablation_of_our_pretraining and not study.can_pretrain:
-        result = TableResult(name, to_frame(spec.paper_table, []))
-        note = (f"Not run: this table compares pretraining runs of this study, and profile `{study.profile.name}` "
-                "evaluates given encoders without pretraining. Run it with --profile paper.")
-    else:
-        result = spec.build(study)
-        note = ""
+    note = (f"Not run: this table compares pretraining runs of this study, and profile `{study.profile.name}` "
+            "evaluates given encoders without pretraining. Run it with --profile paper."
+            if spec.ablation_of_our_pretraining and not study.can_pretrain else "")
     claims.save_test_scores(study.output_dir, result, ident)
     for side, frame in result.side_tables.items():
         title, notes = SIDE_TABLES[side]
@@ -209,14 +269,24 @@ def publish(study: Study, name: str) -> TableResult:
     if len(shown):
         figures.plot_ours_vs_paper(study.figures_dir / f"{name}_ours_vs_paper.png", shown,
                                    title=f"{spec.title}: ours vs paper")
-    return result
+    if spec.figures is not None:
+        spec.figures(study, result)
+    return md
 
 
-def show(result: TableResult) -> str:
-    """The compact view of a published table, as the notebook displays it (Markdown)."""
+def show(study: Study, result: TableResult) -> str:
+    """A table as the notebook displays it (Markdown): its caption (protocol, override keys, profile), the splits
+    it shows, what its numbers are, the compact table and its flags."""
     spec = table_spec(result.name)
-    view = markdown.compact_view(result.rows, spec.compact_metrics, spec.compact_ablations)
-    return markdown.pipe_table(view) if len(view) else "(no rows)"
+    return (caption(study, spec) + "\n\n"
+            + markdown.table_markdown(result.rows, result.name, spec.compact_metrics, spec.compact_ablations))
+
+
+def figures_of(study: Study, name: str) -> list:
+    """The PNGs a table left in ``figures/`` (ours vs paper, ROC curves, its own), as images a notebook displays
+    inline: ``display(*figures_of(study, name))``."""
+    stems = (name, f"roc_{name}")
+    return figures.inline([p for stem in stems for p in sorted(study.figures_dir.glob(f"{stem}_*.png"))])
 
 
 def findings(study: Study, result: TableResult) -> str:
@@ -240,10 +310,10 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
                          "report with these differences named at its top.")
     n_boot = study.profile.evaluation.bootstrap
     judged = claims.judge_all(study.output_dir, n_boot, study.seed)
-    head = markdown.pipe_table(claims.headline(judged))
+    head = markdown.pipe_table(claims.headline(judged, {spec.name: spec.title.split(" · ")[0] for spec in TABLES}))
     head += ("\n\n" + claims.method_text(n_boot, study.seed) + f" In the tables: {markdown.CELL_LEGEND} "
-             f"{markdown.FLAG_MARK}: the test set lacks some classes, or the classifier gives every test record one "
-             "decision; such cells are not compared with the paper. Each table's own file (`<table>.md`) adds its "
+             f"{markdown.FLAG_MARK}: the test set lacks some classes, or the classifier gives one decision to every "
+             "test record or nearly (95 % or more); such cells are not compared with the paper. Each table's own file (`<table>.md`) adds its "
              "claims in full, its flags and its gap to the paper by metric.")
     first = next(iter(identities.values()), None)
     if first is not None and not mixed:
@@ -251,4 +321,4 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
     return markdown.write_report(
         study.output_dir, study.profile.name, plain + TABLE_ORDER, study.profile.deviations, headline=head,
         preamble_text=markdown.preamble(study.output_dir, study.profile.name, study.seed),
-        provenance_notes=mixed, figures_order=FIGURE_ORDER)
+        provenance_notes=mixed, figures_order=FIGURE_ORDER, notice=study.profile.notice)

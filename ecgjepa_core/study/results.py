@@ -68,6 +68,8 @@ class TableResult:
     record_stats: pd.DataFrame | None = None
     # Plain tables computed alongside (name -> frame), written beside the table (e.g. representation diagnostics).
     side_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # What a table's own figure draws when it is published (segmentation: one record's ECG and segments).
+    figure_data: dict | None = None
 
     def score_of(self, **key: str) -> TestScores:
         """The kept scores of the one row key matching ``key`` (fields of :data:`ROW_KEY`)."""

@@ -76,11 +76,18 @@ def table10_segmentation(study: Study) -> TableResult:
                           f"{bad} annotated waves without onset or offset left unscored"})
     result = b.result()
     result.record_stats = res.record_scores
-    if res.figure:
-        f = res.figure
-        shown = {k: v for k, v in f["pred"].items() if k.startswith(("ECG-JEPA_mb", UNET, NEUROKIT))}
-        plot_segmentation_overlay(study.figures_dir / "table10_segmentation_overlay.png", f["ecg"], f["truth"],
-                                  shown, f["leads"], f["fs"], title=f"LUDB record {f['record_id']}: cardiologists "
-                                  "and predicted segments")
+    result.figure_data = res.figure or None
     return result
+
+
+def overlay_figure(study: Study, result: TableResult) -> None:
+    """``table10_segmentation_overlay.png``: one test record's ECG with the cardiologists' segments and those of
+    mb, the U-Net and neurokit2 (drawn when the table is published, from what its builder kept)."""
+    f = result.figure_data
+    if not f:
+        return
+    shown = {k: v for k, v in f["pred"].items() if k.startswith(("ECG-JEPA_mb", UNET, NEUROKIT))}
+    plot_segmentation_overlay(study.figures_dir / "table10_segmentation_overlay.png", f["ecg"], f["truth"], shown,
+                              f["leads"], f["fs"], title=f"LUDB record {f['record_id']}: cardiologists and predicted "
+                              "segments")
 

@@ -210,6 +210,10 @@ class Study:
         """The recipe a run of ``variant`` trains with: its own, else its method's (:meth:`recipe_of`)."""
         return variant.recipe if variant.recipe is not None else self.recipe_of(variant.method)
 
+    def feature_key(self, variant: Variant) -> str:
+        """What caches ``variant``'s features: its run key, or ``<key>:file`` for a given file (no search needed)."""
+        return f"{variant.key}:file" if self.given(variant) is not None else self.run_key(variant)
+
     def run_key(self, variant: Variant) -> str:
         """The key of the run ``variant`` trains: tagged with its recipe where that is not the profile's default, so
         that a search candidate and the main run it becomes share one folder (run folders, feature caches, tables)."""

@@ -172,7 +172,7 @@ def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray 
 
 def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = True):
     """(method, feature key, encoder, encoder label) for each variant, plus the random-init baseline."""
-    out = [(v.method, study.run_key(v) if study.given(v) is None else f"{v.key}:file", study.encoder(v),
+    out = [(v.method, study.feature_key(v), study.encoder(v),
             study.encoder_label(v)) for v in variants]
     if random_init:
         out.append(("Random init", "random", study.random_encoder(), study.random_label))
@@ -191,7 +191,7 @@ def _seeded(study: Study, variants: Sequence[Variant], random_init: bool = True
     out = []
     for v in variants:
         runs = study.main_runs(v) if v in (RB, MB) else [v]
-        encoders = [(study.run_key(r) if study.given(r) is None else f"{r.key}:file", study.encoder(r)) for r in runs]
+        encoders = [(study.feature_key(r), study.encoder(r)) for r in runs]
         out.append((v.method, REAL_ONLY if v == RB_REAL_ONLY else "", study.runs_label(runs), encoders))
     if random_init:
         seeds = study.random_seeds

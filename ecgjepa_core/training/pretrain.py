@@ -50,8 +50,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
 
+from ecgjepa_core.progress import progress_bar
 from ecgjepa_core.checkpoint import (CheckpointMismatchError, CorruptCheckpointError, atomic_save,
                                     load_state_strict, read_checkpoint_file, remove_stale_temporaries,
                                     save_checkpoint, save_weimann_encoder)
@@ -355,7 +355,7 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: Pret
         stop_epoch = cfg.epochs if max_epochs is None else min(cfg.epochs, start_epoch + max_epochs)
 
         log = StepLog(run_dir / LOG, step) if rank == 0 else None
-        bar = tqdm(total=(stop_epoch - start_epoch) * schedule.steps_per_epoch, desc="pretrain",
+        bar = progress_bar(total=(stop_epoch - start_epoch) * schedule.steps_per_epoch, desc="pretrain",
                    disable=not cfg.progress or rank != 0)
         model.train()
         window, pending = loss_window(device), []
