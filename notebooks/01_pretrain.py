@@ -29,9 +29,8 @@ from IPython.display import Markdown, display
 from ecgjepa_core.report import figures, markdown
 from ecgjepa_core.report.curves_figure import plot_learning_curves
 from ecgjepa_core.study.encoder_export import export_encoders
-from ecgjepa_core.study import recipe_search
 from ecgjepa_core.study.learning_curves import study_curves, write_verdicts
-from ecgjepa_core.study.registry import main_runs, recipe_searches, weimann_runs
+from ecgjepa_core.study.registry import main_runs, publish_recipe_searches, weimann_runs
 from ecgjepa_core.study.study import MB, Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
@@ -42,13 +41,7 @@ study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrid
 # scored on PTB-XL's validation fold 9, never on the test fold. Every later row of a method trains with its choice.
 
 # %%
-searches = recipe_searches(study)
-if len(searches):
-    notes = [study.profile.table_note, recipe_search.caption(study), *recipe_search.chosen_sentences(searches)]
-    markdown.write_plain_table(searches, study.output_dir, "pretraining_recipes", "Pretraining recipes", notes)
-    display(Markdown(searches.to_markdown(index=False) + "\n\n" + "\n".join("- " + n for n in notes[1:])))
-else:
-    display(Markdown("No recipe search in this profile: every run trains with the profile's own values."))
+display(Markdown(publish_recipe_searches(study)))
 
 # %%
 variants = main_runs(study) + weimann_runs(study) if study.can_pretrain else []
@@ -61,8 +54,7 @@ shown = [study.figures_dir / name for name in ("masking_strategies.png", "cropa_
 figures.plot_masking_strategies(shown[0], seed=seed)
 figures.plot_cropa_mask(shown[1])
 if len(summary):
-    figures.plot_pretraining_curves(shown[2], {study.run_key(v): study.runs_dir / r
-                                               for v, r in zip(variants, summary["run"])})
+    figures.plot_pretraining_curves(shown[2], {k: study.runs_dir / r for k, r in zip(summary.variant, summary.run)})
 display(*figures.inline(shown[:3 if len(summary) else 2]))
 
 # %% [markdown]

@@ -66,6 +66,19 @@ def _section_line(text: str, title: str, start: str, new: str) -> str:
     return head + f"## {title}\n" + "\n".join(lines[:i] + [new] + lines[i + 1:]) + "\n## " + rest
 
 
+def _headline_value_off(text: str, claim: str) -> str:
+    """``text`` with the first value of the claim's "ours" cell in the headline moved to a value the report shows
+    nowhere."""
+    header = next(x for x in text.splitlines() if x.startswith("| claim |"))
+    line = next(x for x in text.splitlines() if x.startswith(f"| {claim}"))
+    cells = line.split(" | ")
+    ours = cells[[c.strip() for c in header.split("|")].index("ours") - 1]
+    value = ours.split(" vs ")[0]
+    new = next(f"{float(value) - k / 1000:.3f}" for k in range(3, 200) if f"{float(value) - k / 1000:.3f}" not in text)
+    cells[cells.index(ours)] = ours.replace(value, new, 1)
+    return text.replace(line, " | ".join(cells), 1)
+
+
 TABLE1, TABLE3 = "Table 1 · Linear evaluation", "Table 3 · Low-shot linear evaluation"
 DOCTORED = {
     # each: the contradiction of the committed cpu-study edition put back, and what the check must say
@@ -90,8 +103,8 @@ DOCTORED = {
         lambda t: _section_line(t, TABLE1, "Shown:", "Shown: PTB-XL standard split, CPSC2018 5-fold CV."),
         "PTB-XL paper split is shown"),
     "a headline value its table does not show": (
-        lambda t: t.replace("| 0.557 vs 0.498 |", "| 0.552 vs 0.498 |", 1),
-        "0.552 is not in Table 1"),
+        lambda t: _headline_value_off(t, "Multi-block masking beats random masking"),
+        "is not in Table 1"),
     "mixed provenance below the headline": (
         lambda t: t.replace("## Every pretraining run", f"{MIXED_MARK}\n\n- seed differs\n\n## Every pretraining run"),
         "mixed-provenance notice is not at the top"),

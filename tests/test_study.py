@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 
 import numpy as np
 import pandas as pd
@@ -106,12 +108,13 @@ def test_a_finished_run_is_found_once_per_study(tmp_path, monkeypatch):
     monkeypatch.setenv("ECGJEPA_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("ECGJEPA_CACHE", str(tmp_path / "cache"))
     study = Study("smoke", tmp_path / "out", progress=False, overrides={"pretrain.epochs": 1})
-    run_dir, result = study.pretrained(RB)
+    rb = replace(RB, recipe=study.default_recipe(RB.method))  # a given recipe: no search first
+    run_dir, result = study.pretrained(rb)
     assert result is not None
     calls = []
     real = study.corpus
     monkeypatch.setattr(study, "corpus", lambda v: calls.append(v) or real(v))
-    assert study.pretrained(RB) == (run_dir, None) and study.pretrained(RB) == (run_dir, None)
+    assert study.pretrained(rb) == (run_dir, None) and study.pretrained(rb) == (run_dir, None)
     assert calls == []
     fresh = Study("smoke", tmp_path / "out", progress=False, overrides={"pretrain.epochs": 1})
-    assert fresh.pretrained(RB) == (run_dir, None)  # a new study finds the finished folder on disk
+    assert fresh.pretrained(rb) == (run_dir, None)  # a new study finds the finished folder on disk

@@ -16,7 +16,8 @@ import pandas as pd
 
 from ecgjepa_core.evaluation.recipes import probe_recipe
 from ecgjepa_core.report import claims, figures, markdown, provenance
-from ecgjepa_core.study import diagnostics, kim_vs_weimann, learning_curves, references, segmentation_table, tables
+from ecgjepa_core.study import (diagnostics, kim_vs_weimann, learning_curves, recipe_search, references,
+                                segmentation_table, tables)
 from ecgjepa_core.study.results import TableResult, to_frame
 from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_CENTRED, RB_REAL_ONLY, WEIMANN, Study, Variant,
                                       masking_variant, without_cropa)
@@ -196,6 +197,17 @@ def recipe_searches(study: Study) -> pd.DataFrame:
     """Every candidate of every method's recipe search (``study.recipe_search``), pretraining them if needed."""
     frames = [study.recipe_search(method).table() for method in searched_methods(study)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def publish_recipe_searches(study: Study) -> str:
+    """``pretraining_recipes.csv`` / ``.md``: every candidate of every method's recipe search with the choice in
+    words (pretraining the candidates first); returns the Markdown to show, or why there is none."""
+    searches = recipe_searches(study)
+    if not len(searches):
+        return "No recipe search in this profile: every run trains with the profile's own values."
+    notes = [study.profile.table_note, recipe_search.caption(study), *recipe_search.chosen_sentences(searches)]
+    markdown.write_plain_table(searches, study.output_dir, "pretraining_recipes", "Pretraining recipes", notes)
+    return markdown.pipe_table(searches) + "\n\n" + "\n".join("- " + n for n in notes[1:])
 
 
 def all_runs(study: Study) -> list[Variant]:
