@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ecgjepa_core.errors import UserFileError
+
 STANDARD_12_LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
 )
@@ -48,12 +50,8 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-class DatasetError(RuntimeError):
+class DatasetError(UserFileError):
     """The dataset as a whole is unusable (missing folder, missing or malformed metadata)."""
-
-    def __init__(self, path: Path | str, problem: str):
-        self.path, self.problem = Path(path), problem
-        super().__init__(f"{path}: {problem}")
 
 
 def read_metadata_csv(path: Path, required: Iterable[str] = (), **read_csv_kwargs) -> pd.DataFrame:
@@ -111,12 +109,12 @@ def record_locations(headers: Iterable[Path], root: Path) -> tuple[dict[str, Pat
     return locations, warnings
 
 
-class RecordError(ValueError):
+class RecordError(UserFileError, ValueError):
     """One record is unusable. ``reason`` is a short stable key used to count skips."""
 
     def __init__(self, path: Path | str, reason: str, problem: str):
-        self.path, self.reason, self.problem = Path(path), reason, problem
-        super().__init__(f"{path}: {problem}")
+        self.reason = reason
+        super().__init__(path, problem)
 
 
 _LEAD_BY_UPPER = {name.upper(): name for name in STANDARD_12_LEADS}
