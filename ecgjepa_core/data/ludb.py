@@ -52,6 +52,28 @@ def annotation_problem(symbols: list[str], samples: np.ndarray, n_samples: int) 
     return None
 
 
+def read_annotation(base: Path, lead: str, fs: float = FS) -> tuple[list[str], np.ndarray]:
+    """(symbols, sample positions) of lead ``lead``'s annotation file ``<base>.<lead>`` of record ``base``.
+
+    RecordError naming the file: ``missing_file``, or ``bad_annotation`` where wfdb cannot read it or where it
+    states a sampling rate other than the record's ``fs`` (its positions would otherwise be read at the
+    record's rate: at 250 Hz for a 500 Hz record, every interval halved). A file that states no rate is taken
+    at the record's, as WFDB does.
+    """
+    extension = ANNOTATION_EXTENSIONS[lead]
+    path = base.parent / f"{base.name}.{extension}"
+    if not path.is_file():
+        raise RecordError(path, "missing_file", f"annotation file of lead {lead} not found")
+    try:
+        ann = wfdb.rdann(str(base), extension)
+    except Exception as err:
+        raise RecordError(path, "bad_annotation", f"wfdb could not read the annotation: {err}") from None
+    if ann.fs is not None and not np.isclose(float(ann.fs), fs):
+        raise RecordError(path, "bad_annotation", f"annotation of lead {lead} at {float(ann.fs):g} Hz, the record at "
+                                                  f"{fs:g} Hz: its sample positions do not index the record's samples")
+    return list(ann.symbol), np.asarray(ann.sample)
+
+
 def waves_from_annotation(symbols: list[str], samples: np.ndarray) -> pd.DataFrame:
     """Rows (wave, onset, peak, offset) in sample indices from a WFDB ``( peak )`` annotation sequence."""
     peaks = [i for i, s in enumerate(symbols) if s not in ("(", ")")]
@@ -103,18 +125,13 @@ class LudbReader:
         RecordError ``missing_file`` / ``bad_annotation`` (with ``annotation_problem``'s reason)
         naming the lead's file.
         """
-        n_samples = read_header(self.root / "data" / str(record_id)).sig_len
+        base = self.root / "data" / str(record_id)
+        header = read_header(base)
         per_lead = {}
         for lead, extension in ANNOTATION_EXTENSIONS.items():
-            path = self.root / "data" / f"{record_id}.{extension}"
-            if not path.is_file():
-                raise RecordError(path, "missing_file", f"annotation file of lead {lead} not found")
-            try:
-                ann = wfdb.rdann(str(self.root / "data" / str(record_id)), extension)
-            except Exception as err:
-                raise RecordError(path, "bad_annotation", f"wfdb could not read the annotation: {err}") from None
-            symbols, samples = list(ann.symbol), np.asarray(ann.sample)
-            if problem := annotation_problem(symbols, samples, n_samples):
+            path = base.parent / f"{base.name}.{extension}"
+            symbols, samples = read_annotation(base, lead, float(header.fs))
+            if problem := annotation_problem(symbols, samples, header.sig_len):
                 raise RecordError(path, "bad_annotation", f"not a delineation of lead {lead}: {problem}")
             per_lead[lead] = waves_from_annotation(symbols, samples)
         return per_lead
