@@ -117,6 +117,11 @@ class RecordError(UserFileError, ValueError):
         super().__init__(path, problem)
 
 
+class RecordWarning(UserWarning):
+    """A record is kept, but read with something the user must know (a negative ADC gain inverts a lead); the
+    cache counts these (``info.json``: ``counts.record_warnings``, the sentences under ``warnings``)."""
+
+
 _LEAD_BY_UPPER = {name.upper(): name for name in STANDARD_12_LEADS}
 
 
