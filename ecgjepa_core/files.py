@@ -1,4 +1,5 @@
-"""Writing a file so that a failure never leaves a partial one: :func:`atomic_write` and its text form.
+"""Writing a file so that a failure never leaves a partial one (:func:`atomic_write` and its text form), and
+reading a JSON file with a one-line error naming it (:func:`read_json`).
 
 The bytes go to a temporary file beside the target, are synced, and replace the target in one rename.
 On any failure (a full disk, a writer that raises) the temporary file is removed and the target keeps
@@ -8,11 +9,14 @@ the writer turned it into (torch reports a full disk as ``unexpected pos …``).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from ecgjepa_core.errors import UserFileError, require_file
 
 
 class _KeepsWriteError:
@@ -78,3 +82,18 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any], private: bo
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """``text`` (UTF-8) at ``path`` through :func:`atomic_write`, with the umask's usual mode."""
     return atomic_write(path, lambda f: f.write(text.encode("utf-8")), private=False)
+
+
+def read_json(path: str | Path, what: str = "JSON file") -> Any:
+    """The JSON value in ``path``, or a UserFileError naming the file and what is wrong with it (missing, a
+    folder, empty, truncated or not JSON) instead of a bare ``JSONDecodeError``."""
+    path = require_file(path, what)
+    text = path.read_text(errors="replace")
+    if not text.strip():
+        raise UserFileError(path, f"{what} is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        cut = "; the file ends early (truncated?)" if err.pos >= len(text.rstrip()) else ""
+        raise UserFileError(path, f"{what} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}{cut})") \
+            from None

@@ -186,6 +186,13 @@ class Study:
         return f"encoder {m.embed_dim} wide, {m.depth} blocks, {m.num_heads} heads"
 
     @property
+    def models_text(self) -> str:
+        """Every encoder behind the rows in words, for the captions: Kim's architecture of this profile (pretrained
+        here, random init) and each given file's own model, read from the file."""
+        given = "; ".join(f"{k} from {s.path.name}: {s.model_text}" for k, s in sorted(self.sources.items()))
+        return f"Kim's {self.model_text}" + (f"; {given}" if given else "")
+
+    @property
     def probe_seeds(self) -> tuple[int, ...]:
         return tuple(self.seed + s for s in self.profile.evaluation.probe_seeds)
 
@@ -263,6 +270,10 @@ class Study:
             "corpus": counts.to_dict(orient="records")}, indent=1, default=str))
         self._finished[variant] = run_dir
         return run_dir, result
+
+    def finished(self, variants: list[Variant]) -> list[Variant]:
+        """Those of ``variants`` whose run this study found complete or trained (the runs a table read)."""
+        return [v for v in variants if v in self._finished]
 
     def pretraining_summary(self, variants: list[Variant]) -> pd.DataFrame:
         """One row per pretrained variant: size of its corpus, steps, final loss, wall time, run folder."""
