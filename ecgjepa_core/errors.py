@@ -44,27 +44,28 @@ def what_is(path: Path) -> str:
     return "missing" if not path.exists() else "neither a file nor a folder"
 
 
-def require_file(path: Path | str, what: str = "file") -> Path:
-    """``path`` if it is a regular file (or a link to one); else UserFileError saying what it is instead."""
+def require_file(path: Path | str, what: str = "file", error: type[UserFileError] | None = None) -> Path:
+    """``path`` if it is a regular file (or a link to one); else ``error`` (default: MissingFileError where
+    nothing is there, UserFileError otherwise) saying what it is instead."""
     path = Path(path)
     if not path.is_file():
-        _refuse(path, what)
+        _refuse(path, what, error)
     return path
 
 
-def require_folder(path: Path | str, what: str = "folder") -> Path:
-    """``path`` if it is a folder; else UserFileError saying what it is instead."""
+def require_folder(path: Path | str, what: str = "folder", error: type[UserFileError] | None = None) -> Path:
+    """``path`` if it is a folder; else ``error`` (as :func:`require_file`) saying what it is instead."""
     path = Path(path)
     if not path.is_dir():
-        _refuse(path, what)
+        _refuse(path, what, error)
     return path
 
 
-def _refuse(path: Path, what: str) -> None:
+def _refuse(path: Path, what: str, error: type[UserFileError] | None) -> None:
     found = what_is(path)
     if found == "missing":
-        raise MissingFileError(path, f"{what} not found")
-    raise UserFileError(path, f"is {found}, expected {_article(what)} {what}")
+        raise (error or MissingFileError)(path, f"{what} not found")
+    raise (error or UserFileError)(path, f"is {found}, expected {_article(what)} {what}")
 
 
 def _article(noun: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import wfdb
 
+from ecgjepa_core.errors import require_folder
 from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
                                        read_metadata_csv)
 from ecgjepa_core.data.wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
@@ -106,8 +107,7 @@ class LudbReader:
     def index(self) -> pd.DataFrame:
         """ludb.csv rows whose record is in ``data/``; rows without a header file are left out
         (``attrs["left_out"]["missing_file"]``). DatasetError if no record is there at all."""
-        if not (self.root / "data").is_dir():
-            raise DatasetError(self.root / "data", "LUDB data folder not found")
+        require_folder(self.root / "data", "LUDB data folder", DatasetError)
         table = read_metadata_csv(self.root / "ludb.csv", ["ID"], dtype=str)
         table = table.apply(lambda column: column.str.strip())
         table.insert(0, "record_id", table.pop("ID"))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ecgjepa_core.errors import UserFileError
+from ecgjepa_core.errors import UserFileError, require_file
 
 STANDARD_12_LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
@@ -57,8 +57,7 @@ class DatasetError(UserFileError):
 def read_metadata_csv(path: Path, required: Iterable[str] = (), **read_csv_kwargs) -> pd.DataFrame:
     """A dataset's metadata CSV; DatasetError naming the file if it is missing, unreadable or lacks
     any of the ``required`` columns."""
-    if not path.is_file():
-        raise DatasetError(path, f"{path.name} not found")
+    require_file(path, "metadata file", DatasetError)
     try:
         table = pd.read_csv(path, **read_csv_kwargs)
     except Exception as err:
