@@ -62,13 +62,11 @@ class ArraysReader:
     def _signals_path(self) -> Path:
         require_folder(self.root, "arrays folder", DatasetError)
         if self.signals_file:
-            path = self.root / self.signals_file
-            require_file(path, "signals file", DatasetError)
-            return path
+            return require_file(self.root / self.signals_file, "signals file", DatasetError)
         found = sorted(self.root.glob("signals_*.npy"))
         if len(found) != 1:
             raise DatasetError(self.root, f"expected one signals_*.npy, found {[p.name for p in found]}; pass signals_file=")
-        return found[0]
+        return require_file(found[0], "signals file", DatasetError)
 
     def _signals(self) -> np.ndarray:
         """(N, L, T) memory map of the signals file."""

@@ -184,9 +184,10 @@ def canonical_encoders(sources: dict[str, EncoderSource]) -> str:
 
 def _authors_shape(state: dict, source: Path) -> dict[str, int]:
     """Width, depth, leads and patch size of an authors' encoder state dict."""
-    missing = [k for k in ("pos_embed", "W_P.weight") if not hasattr(state.get(k), "shape")]
+    missing = [k for k in ("pos_embed", "W_P.weight")
+               if not isinstance(state, dict) or not hasattr(state.get(k), "shape")]
     if missing:
-        found = ", ".join(sorted(map(str, state))[:4]) if isinstance(state, dict) else type(state).__name__
+        found = ", ".join(sorted(map(str, state))[:4]) if isinstance(state, dict) else f"a {type(state).__name__}"
         raise CheckpointMismatchError(source, f"neither an ECG-JEPA encoder of the authors nor a checkpoint of this "
                                               f"project: no {' or '.join(missing)} (found e.g. {found})")
     pos, patch = state["pos_embed"], state["W_P.weight"]

@@ -4,8 +4,9 @@ Any field of a :class:`Profile` can be changed this way, nested dataclasses incl
 ``pretrain``, ``evaluation``, the data sources ``ptbxl`` / ``cpsc`` / ``ludb``). A key that names no
 field (the closest valid keys first), a key given twice, a value whose type does not fit the field, or
 one outside the range the field declares (``ecgjepa_core.ranges``: epochs ≥ 1, a finite lr > 0, heads
-that divide the width …) raises :class:`OverrideError` naming the key, before anything runs. The masks are not overridable through ``model.mask``: each pretraining
-variant sets its own (``evaluation.mask_ratios`` holds the ablation's ratios).
+that divide the width …) raises :class:`OverrideError` naming the key, before anything runs. The masks
+are not overridable through ``model.mask``: each pretraining variant sets its own
+(``evaluation.mask_ratios`` holds the ablation's ratios).
 """
 
 from __future__ import annotations

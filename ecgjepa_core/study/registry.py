@@ -8,15 +8,20 @@ here, one builder (a function ``Study -> TableResult``) and one thin notebook th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
+from ecgjepa_core.errors import UserFileError
+from ecgjepa_core.files import atomic_write_text
 from ecgjepa_core.report import claims, figures, markdown, provenance
 from ecgjepa_core.study import kim_vs_weimann, learning_curves, references, segmentation_table, tables
 from ecgjepa_core.study.results import TableResult, to_frame
-from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, WEIMANN, Study, Variant, masking_variant,
-                                      without_cropa)
+from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, RUN_COLUMNS, WEIMANN, Study, Variant,
+                                      masking_variant, without_cropa)
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ def pretrained_variants(study: Study) -> list[Variant]:
 def caption(study: Study, spec: TableSpec) -> str:
     """The protocol stated once for the whole table, with the profile's note."""
     text = spec.protocol.format(recipe=study.profile.evaluation.probe_recipe, seeds=len(study.probe_seeds))
-    return f"{text}\n\n{study.profile.table_note} Kim's {study.model_text}."
+    return f"{text}\n\n{study.profile.table_note} {study.models_text}."
 
 
 def publish(study: Study, name: str) -> TableResult:
@@ -157,11 +162,14 @@ def publish(study: Study, name: str) -> TableResult:
     else:
         result = spec.build(study)
         note = ""
-    claims.save_test_scores(study.output_dir, result, ident)
-    provenance.write_identity(study.output_dir, name, ident)
-    _, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
-                                 note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations)
-    md.write_text(md.read_text() + "\n" + findings(study, result) + "\n")  # judged on the files just written
+    scores = claims.save_test_scores(study.output_dir, result, ident)
+    csv, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
+                                   note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations)
+    atomic_write_text(md, md.read_text() + "\n" + findings(study, result) + "\n")  # judged on the files just written
+    records = [claims.record_stats_path(study.output_dir, name)] if result.record_stats is not None else []
+    runs = study.pretraining_summary(study.finished(spec.variants(study))) if study.can_pretrain else pd.DataFrame()
+    provenance.write_identity(study.output_dir, name, ident, [csv, md, scores, *records],
+                              runs=json.loads(runs.to_json(orient="records")))
     shown = markdown.compact(result.rows, spec.compact_metrics, spec.compact_ablations)
     if len(shown):
         figures.plot_ours_vs_paper(study.figures_dir / f"{name}_ours_vs_paper.png", shown,
@@ -184,17 +192,48 @@ def findings(study: Study, result: TableResult) -> str:
     return "\n".join(lines + [""] + [claims.describe(j) for j in judged])
 
 
+RUNS_TABLE = "pretraining_runs"
+
+
+def write_pretraining_runs(study: Study) -> pd.DataFrame:
+    """``pretraining_runs.csv`` / ``.md``: every pretraining run the published tables read, in table order, from
+    their provenance records: the results folder alone, so that rendering the report never pretrains (a fresh
+    clone re-renders committed results). UserFileError naming a table whose record lists no runs."""
+    rows: dict[str, dict] = {}
+    for spec in TABLES:
+        ident = provenance.read_identity(study.output_dir, spec.name)
+        if ident is None:
+            continue
+        if "runs" not in ident:
+            raise UserFileError(study.output_dir / f"{spec.name}{provenance.SUFFIX}",
+                                "lists no pretraining runs (written by an older version): rerun its notebook "
+                                f"(run_all.sh --only {spec.notebook[:2]})")
+        for run in ident["runs"]:
+            rows.setdefault(run["run"], run)
+    table = pd.DataFrame(list(rows.values()), columns=None if rows else RUN_COLUMNS)
+    markdown.write_plain_table(table, study.output_dir, RUNS_TABLE, "Every pretraining run of this study",
+                               [study.profile.table_note])
+    return table
+
+
 def write_report(study: Study, allow_mixed: bool = False) -> Path:
-    """``REPORT.md`` from the published tables: refuses tables of different runs unless ``allow_mixed``,
-    and then names every difference at the top."""
+    """``REPORT.md`` from the published tables: refuses tables of different runs, or table files whose bytes are
+    not those their run wrote (edited, truncated), unless ``allow_mixed``, and then names every difference and
+    change at the top."""
     # The data table stays in data.md; the preamble counts it.
-    plain = ("pretraining_runs", learning_curves.SUMMARY)
+    plain = (RUNS_TABLE, learning_curves.SUMMARY)
     identities = provenance.read_identities(study.output_dir, list(TABLE_ORDER))
     mixed = provenance.differences(identities)
+    changed = provenance.changes(study.output_dir, plain + TABLE_ORDER)
     if mixed and not allow_mixed:
         raise SystemExit("REPORT.md not written: the tables come from different runs (" + "; ".join(mixed) + "). "
                          "Rerun the series with one set of parameters, or pass -p allow_mixed true to write the "
                          "report with these differences named at its top.")
+    if changed and not allow_mixed:
+        raise SystemExit("REPORT.md not written: table files are not what their runs wrote (" + "; ".join(changed)
+                         + "). Rerun the notebooks that write them, or pass -p allow_mixed true to write the report "
+                         "with these files named at its top.")
+    mixed += [f"not as its run wrote it: {c}" for c in changed]
     n_boot = study.profile.evaluation.bootstrap
     judged = claims.judge_all(study.output_dir, n_boot, study.seed)
     head = markdown.pipe_table(claims.headline(judged))
@@ -204,7 +243,7 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
              "claims in full, its flags and its gap to the paper by metric.")
     first = next(iter(identities.values()), None)
     if first is not None and not mixed:
-        head += f"\n\nEvery table below: {markdown.provenance_line(first)} Kim's {study.model_text}."
+        head += f"\n\nEvery table below: {markdown.provenance_line(first)} {study.models_text}."
     return markdown.write_report(
         study.output_dir, study.profile.name, plain + TABLE_ORDER, study.profile.deviations, headline=head,
         preamble_text=markdown.preamble(study.output_dir, study.profile.name, study.seed),

@@ -82,6 +82,9 @@ class Variant:
 
 
 RUN_SUMMARY = "summary.json"
+# The columns of a pretraining summary (``Study.pretraining_summary``; Weimann's runs describe mask and leads alike).
+RUN_COLUMNS = ("variant", "method", "mask", "cropa", "leads", "model", "corpus_records", "epochs", "steps",
+               "final_loss", "wall_seconds", "run")
 RB = Variant("ECG-JEPA_rb", RANDOM_MASK)
 MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
 
@@ -290,7 +293,7 @@ class Study:
                          "corpus_records": info["corpus_records"], "epochs": info["epochs"], "steps": info["steps"],
                          "final_loss": round(info["final_loss"], 4), "wall_seconds": info["wall_seconds"],
                          "run": run_dir.name})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=RUN_COLUMNS if not rows else None)
 
     def data_summary(self) -> pd.DataFrame:
         """Every source of the profile prepared; records found / prepared / used, skips by reason.
