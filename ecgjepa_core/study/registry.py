@@ -210,7 +210,7 @@ def write_pretraining_runs(study: Study) -> pd.DataFrame:
                                 f"(run_all.sh --only {spec.notebook[:2]})")
         for run in ident["runs"]:
             rows.setdefault(run["run"], run)
-    table = pd.DataFrame(list(rows.values()), columns=None if rows else RUN_COLUMNS)
+    table = pd.DataFrame(list(rows.values()), columns=RUN_COLUMNS)
     markdown.write_plain_table(table, study.output_dir, RUNS_TABLE, "Every pretraining run of this study",
                                [study.profile.table_note])
     return table

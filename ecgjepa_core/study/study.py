@@ -293,7 +293,7 @@ class Study:
                          "corpus_records": info["corpus_records"], "epochs": info["epochs"], "steps": info["steps"],
                          "final_loss": round(info["final_loss"], 4), "wall_seconds": info["wall_seconds"],
                          "run": run_dir.name})
-        return pd.DataFrame(rows, columns=RUN_COLUMNS if not rows else None)
+        return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
     def data_summary(self) -> pd.DataFrame:
         """Every source of the profile prepared; records found / prepared / used, skips by reason.
