@@ -41,6 +41,7 @@ RESERVED = {"profile": "--profile", "output_dir": "--results"}  # set by this ru
 # Ranges of the notebooks' own parameters (the profile's fields declare theirs beside them).
 PARAMETER_RANGES = {"seed": count(0, MAX_SEED)[KEY]}
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+MANIFEST = "manifest.json"
 PACKAGES = ("ecgjepa-core", "torch", "numpy", "scipy", "pandas", "h5py", "wfdb", "neurokit2", "scikit-learn",
             "matplotlib", "papermill", "jupytext", "nbclient")
 
@@ -152,7 +153,9 @@ def _versions() -> dict[str, str | None]:
 def _data_fingerprints(results_dir: Path) -> dict[str, Any]:
     """Fingerprints the notebooks recorded (``results/<profile>/data/*.json``)."""
     folder = results_dir / "data"
-    return {p.stem: read_json(p, "data fingerprint") for p in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+    if not folder.is_dir():
+        return {}
+    return {p.stem: read_json(p, "data fingerprint") for p in sorted(folder.glob("*.json"))}
 
 
 def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
@@ -165,9 +168,6 @@ def write_manifest(results_dir: Path, profile: str, parameters: dict[str, Any],
                 "wall_seconds": round(sum(r["seconds"] for r in runs), 1), "packages": _versions(),
                 "hardware": _hardware(), "lock": {**lock_identity(), "differs": {k: list(v) for k, v in lock_mismatches().items()}}, "data": _data_fingerprints(results_dir)}
     return atomic_write_text(results_dir / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
-
-
-MANIFEST = "manifest.json"
 
 
 def kept_runs(results_dir: Path, rerun: set[str]) -> list[dict[str, Any]]:
