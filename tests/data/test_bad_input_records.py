@@ -29,7 +29,7 @@ from ecgjepa_core.data.preprocess import Recipe
 from ecgjepa_core.data.records import RecordWarning
 
 from ._helpers import sample, writable_copy
-from .test_bad_input_readers import PTBXL_BASE, cpsc, edit_text, ptbxl, record_error  # noqa: F401
+from .test_bad_input_readers import cpsc, edit_text, ptbxl, record_error  # noqa: F401
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from ecgjepa_core.checkpoint import ours_to_official, save_checkpoint
 from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.models.ecgjepa import Encoder
 from ecgjepa_core.paths import golden_dir
-from ecgjepa_core.study.encoders import EncoderSpecError, load_encoder, parse_encoders
+from ecgjepa_core.study.encoders import load_encoder, parse_encoders
 from ecgjepa_core.training.pretrain import STATE_FORMAT
 
 OFFICIAL_MB = golden_dir() / "official_mb_tiny_encoder.pth"
