@@ -26,8 +26,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ecgjepa_core.environment import lock_identity, lock_mismatches
 from ecgjepa_core.errors import UserFileError, what_is
 from ecgjepa_core.files import atomic_write_text, read_json
@@ -51,7 +49,9 @@ class NotebookFailed(RuntimeError):
 
 
 def _parse_value(text: str) -> Any:
-    """Papermill-style typing of a command-line value: int, float, bool, None, YAML list/dict, else str."""
+    """Papermill-style typing of a command-line value: int, float, bool, None, else str. JSON / YAML text stays
+    text: the parameters that take it (``encoders``, ``overrides``) parse it themselves, refusing invalid YAML
+    and repeated keys in one line."""
     for cast in (int, float):
         try:
             return cast(text)
@@ -60,8 +60,6 @@ def _parse_value(text: str) -> Any:
     words = {"true": True, "false": False, "none": None, "null": None}
     if text.lower() in words:
         return words[text.lower()]
-    if text[:1] in "[{":
-        return yaml.safe_load(text)
     return text
 
 

@@ -17,6 +17,7 @@ width, an absurd width, num_heads 0, invalid YAML, a misspelled key), 37 cases:
 | band-pass (40, 0.5); dtype int8; synthetic -1; ptbxl_splits ["papers"]; reader "ptb" | refused |
 | a key given twice; overrides that are a list; a string for an int | refused |
 | -p seed -1; -p seed 1.5 | refused before any notebook |
+| ``-p overrides`` / ``-p encoders`` text as typed: cut short, a key twice | one line (was a YAML traceback, or the last key) |
 | --profile paper-eval with only mb given | names the missing row |
 """
 
@@ -92,6 +93,15 @@ def test_an_override_out_of_range_fails_before_any_notebook_naming_key_and_range
     refused_before_any_notebook({"overrides": overrides}, "-p overrides:", *expected)
     with pytest.raises(OverrideError):  # the same check where a Study applies them
         apply_overrides(get_profile("smoke"), parse_overrides(overrides))
+
+
+@pytest.mark.parametrize("text, expected", [('{"pretrain.epochs": 3', "not valid JSON or YAML at line 1, column 22"),
+                                            ('{"pretrain.epochs": 1, "pretrain.epochs": 2}', "given more than once"),
+                                            ('{"mb": "a.pt", "mb": "b.pt"}', "['mb'] given more than once")])
+def test_command_line_text_reaches_the_check_as_text(text, expected):
+    """``-p KEY TEXT`` as typed: invalid YAML or a repeated key is one line, not a YAML traceback or the last key."""
+    key = "encoders" if '"mb"' in text else "overrides"
+    refused_before_any_notebook(run.parse_pairs([[key, text]]), f"-p {key}:", expected)
 
 
 @pytest.mark.parametrize("seed, expected", [(-1, "-p seed=-1 is below 0 (allowed: an integer from 0 to"),
