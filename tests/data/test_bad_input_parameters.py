@@ -44,6 +44,20 @@ def refused_before_any_notebook(given: dict, *expected: str) -> str:
     return message
 
 
+ISSUE = [  # the issue's own cases: accepted before, then trained with, or failing later without the key
+    ('{"pretrain.epochs": -1}', "pretrain.epochs=-1 is below 1", "from 1 to 100000"),
+    ('{"pretrain.epochs": 0}', "pretrain.epochs=0 is below 1", "from 1 to 100000"),
+    ('{"pretrain.batch_rb": -4}', "pretrain.batch_rb=-4 is below 1", "from 1 to 65536"),
+    ('{"pretrain.lr_rb": -0.001}', "pretrain.lr_rb=-0.001 is not above 0", "> 0 and ≤ 10"),
+    ('{"pretrain.lr_rb": .nan}', "pretrain.lr_rb=nan is not finite", "> 0 and ≤ 10"),
+    ('{"model.num_heads": 0}', "model.num_heads=0 is below 1", "from 1 to 128"),  # was ZeroDivisionError
+    ('{"model.num_heads": 5}', "model.num_heads=5", "encoder width 32 is not divisible by its 5 heads"),
+    ('{"model.embed_dim": 100000000}', "model.embed_dim=100000000 is above 8192", "from 4 to 8192"),  # was 12 TB
+    ('{"pretrain.epochs": 3', "overrides: not valid JSON or YAML at line 1, column 22", "expected ',' or '}'"),
+    ('{"pretrain.epoch": 3}', "unknown override key(s) ['pretrain.epoch'] (pretrain.epoch: did you mean "
+                              "pretrain.epochs or"),
+]
+
 RANGES = [
     ('{"pretrain.lr_mb": .inf}', "pretrain.lr_mb=inf is not finite", "> 0 and ≤ 10"),
     ('{"pretrain.warmup_epochs": -1}', "pretrain.warmup_epochs=-1 is below 0", "from 0 to 100000"),
@@ -87,7 +101,7 @@ RANGES = [
 ]
 
 
-@pytest.mark.parametrize("case", RANGES, ids=[case[0][:40] for case in RANGES])
+@pytest.mark.parametrize("case", ISSUE + RANGES, ids=[case[0][:40] for case in ISSUE + RANGES])
 def test_an_override_out_of_range_fails_before_any_notebook_naming_key_and_range(case):
     overrides, *expected = case
     refused_before_any_notebook({"overrides": overrides}, "-p overrides:", *expected)
