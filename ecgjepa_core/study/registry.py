@@ -198,16 +198,15 @@ RUNS_TABLE = "pretraining_runs"
 def write_pretraining_runs(study: Study) -> pd.DataFrame:
     """``pretraining_runs.csv`` / ``.md``: every pretraining run the published tables read, in table order, from
     their provenance records: the results folder alone, so that rendering the report never pretrains (a fresh
-    clone re-renders committed results). UserFileError naming a table whose record lists no runs."""
+    clone re-renders committed results). UserFileError naming the tables whose records list no runs."""
+    records = {spec: provenance.read_identity(study.output_dir, spec.name) for spec in TABLES}
+    records = {spec: ident for spec, ident in records.items() if ident is not None}
+    if older := [spec for spec, ident in records.items() if "runs" not in ident]:
+        raise UserFileError(study.output_dir, f"the provenance records of {', '.join(s.name for s in older)} list no "
+                                              "pretraining runs (written by an older version): rerun their notebooks "
+                                              f"(run_all.sh --only {','.join(s.notebook[:2] for s in older)})")
     rows: dict[str, dict] = {}
-    for spec in TABLES:
-        ident = provenance.read_identity(study.output_dir, spec.name)
-        if ident is None:
-            continue
-        if "runs" not in ident:
-            raise UserFileError(study.output_dir / f"{spec.name}{provenance.SUFFIX}",
-                                "lists no pretraining runs (written by an older version): rerun its notebook "
-                                f"(run_all.sh --only {spec.notebook[:2]})")
+    for ident in records.values():
         for run in ident["runs"]:
             rows.setdefault(run["run"], run)
     table = pd.DataFrame(list(rows.values()), columns=RUN_COLUMNS)

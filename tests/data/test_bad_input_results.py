@@ -160,7 +160,7 @@ def test_a_record_without_its_runs_names_the_notebook_to_rerun(study):
     record = json.loads(path.read_text())
     del record["runs"]
     path.write_text(json.dumps(record))
-    with pytest.raises(UserFileError, match=r"lists no pretraining runs .*run_all.sh --only 02"):
+    with pytest.raises(UserFileError, match=r"records of table1_linear list no pretraining runs .*run_all.sh --only 02\)"):
         registry.write_pretraining_runs(study)
 
 
