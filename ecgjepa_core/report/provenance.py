@@ -42,11 +42,12 @@ def identity(profile: str, seed: int, overrides: dict, encoders: dict[str, dict]
     return {**git_state(), "profile": profile, "seed": seed, "overrides": overrides, "encoders": encoders}
 
 
-def content(path: Path) -> dict[str, Any]:
-    """What a file holds, for :func:`changes`: SHA-256, size, and a 16-hex hash of each line of a text file."""
+def content(path: Path, lines: bool = True) -> dict[str, Any]:
+    """What a file holds, for :func:`changes`: SHA-256, size and, with ``lines``, a 16-hex hash of each line of a
+    text file (to say which lines changed)."""
     data = path.read_bytes()
     record: dict[str, Any] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    if path.suffix in TEXT_SUFFIXES:
+    if lines and path.suffix in TEXT_SUFFIXES:
         record["lines"] = [_line_hash(line) for line in _lines(data)]
     return record
 
@@ -67,9 +68,11 @@ def _line_hash(line: bytes) -> str:
 def write_identity(results_dir: Path | str, name: str, ident: dict[str, Any], files: Iterable[Path] = (),
                    runs: list[dict] | None = None) -> Path:
     """``<name>.provenance.json``: ``ident``, the content of each of ``files`` (paths inside ``results_dir``;
-    call it once they are final) and, where given, the pretraining runs the table read."""
+    call it once they are final; the tables beside it hashed line by line, the kept scores below it whole) and,
+    where given, the pretraining runs the table read."""
     results_dir = Path(results_dir)
-    record = {**ident, "files": {p.relative_to(results_dir).as_posix(): content(p) for p in files}}
+    record = {**ident, "files": {p.relative_to(results_dir).as_posix(): content(p, lines=p.parent == results_dir)
+                                 for p in files}}
     if runs is not None:
         record["runs"] = runs
     return atomic_write_text(results_dir / f"{name}{SUFFIX}",
