@@ -11,11 +11,10 @@ table; any key or shape that does not fit is reported by name.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
-from collections.abc import Callable
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,6 +22,8 @@ import torch
 from torch import nn
 
 from ecgjepa_core.data.cache_folder import process_running
+from ecgjepa_core.errors import UserFileError, require_file
+from ecgjepa_core.files import atomic_write
 from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.models.ecgjepa import ECGJEPA, Encoder
 from ecgjepa_core.models.weimann import WeimannEncoder, WeimannJEPA
@@ -41,11 +42,12 @@ _JEPA_MODULES = (("encoder.", "student.", _ENCODER_NAMES), ("target_encoder.", "
                  ("predictor.", "predictor.", _PREDICTOR_NAMES))
 
 
-class CorruptCheckpointError(RuntimeError):
-    """The file is no readable checkpoint at all: empty, truncated, or not a torch file."""
+class CorruptCheckpointError(UserFileError):
+    """The file is no usable checkpoint: empty, truncated, damaged (a zip member fails its CRC), not a torch
+    file, or holding NaN / infinite weights."""
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(UserFileError):
     """A checkpoint's keys or shapes do not fit the model built from the given configuration."""
 
 
@@ -109,24 +111,46 @@ def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], source:
         problems.append(f"shape mismatches: {_short(shapes)}")
     if problems:
         raise CheckpointMismatchError(
-            f"{source}: does not fit the model configuration ({'; '.join(problems)}). "
+            source, f"does not fit the model configuration ({'; '.join(problems)}). "
             "Check embed_dim/depth/num_heads/n_leads against the checkpoint.")
+    if non_finite := [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]:
+        raise CorruptCheckpointError(source, f"NaN or infinite weights in {_short(non_finite)}: a diverged run or "
+                                             "a damaged file, not an encoder to evaluate")
     module.load_state_dict(state, strict=True)
 
 
 def read_checkpoint_file(path: str | Path) -> Any:
-    """``torch.load`` of ``path`` (weights only, on CPU); FileNotFoundError or CorruptCheckpointError
-    naming the file instead of the raw unpickling error (``PytorchStreamReader failed …``, EOFError …)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
+    """``torch.load`` of ``path`` (weights only, on CPU), or a :class:`UserFileError` naming the file: missing
+    or not a file (MissingFileError / UserFileError), or CorruptCheckpointError instead of the raw unpickling
+    error (``PytorchStreamReader failed …``, EOFError …). A torch zip archive is checked against its own CRC-32
+    first: torch itself would load a tensor whose bytes changed."""
+    path = require_file(path, "checkpoint file")
+    if damaged := damaged_zip_member(path):
+        raise CorruptCheckpointError(path, damaged)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         size = path.stat().st_size
         first_line = (str(err).strip().splitlines() or [""])[0][:160]
         what = "empty file" if size == 0 else f"{size} bytes, truncated or not a torch checkpoint"
-        raise CorruptCheckpointError(f"{path}: unreadable checkpoint ({what}): {type(err).__name__}: {first_line}") from None
+        raise CorruptCheckpointError(path, f"unreadable checkpoint ({what}): {type(err).__name__}: {first_line}") \
+            from None
+
+
+def damaged_zip_member(path: Path) -> str | None:
+    """Why the zip archive ``path`` (torch's file format) is damaged, naming the member; None if it is intact or
+    no zip archive (an older torch format, or a file too short to be one: torch's own error names those)."""
+    if not zipfile.is_zipfile(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as err:
+        return f"damaged zip archive ({type(err).__name__}: {err})"
+    if bad is not None:
+        return (f"damaged: zip member {bad} fails its CRC-32 check (its bytes changed after torch wrote them); "
+                "fetch the file again")
+    return None
 
 
 _read = read_checkpoint_file  # the loaders' short name
@@ -136,7 +160,7 @@ def _state_dict(obj: Any, path: str | Path, what: str) -> dict[str, torch.Tensor
     """``obj`` if it is a state dict (names → tensors), else CheckpointMismatchError naming the file."""
     if not isinstance(obj, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
         found = f"keys {_short(sorted(map(str, obj)), 4)}" if isinstance(obj, dict) else type(obj).__name__
-        raise CheckpointMismatchError(f"{path}: {what} is not a state dict of tensors (found {found})")
+        raise CheckpointMismatchError(path, f"{what} is not a state dict of tensors (found {found})")
     return obj
 
 
@@ -171,32 +195,9 @@ def load_official_jepa(path: str | Path, embed_dim: int = 768, depth: int = 12, 
     return model.eval()
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], Any]) -> Path:
-    """``write(f)`` into a temporary file in the target folder, fsync, then rename over ``path``.
-
-    The file is mode 0600 whatever the umask (weights and optimiser state are the user's alone
-    until they share them). The temporary name ``.<name>.<pid>.<random>.tmp`` carries the
-    writer's process id, so :func:`remove_stale_temporaries` can tell a killed write's leftover
-    from one in progress.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def atomic_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` through :func:`atomic_write`: never a half-written checkpoint."""
+    """``torch.save`` through :func:`atomic_write`: never a half-written checkpoint; a full disk is an OSError
+    naming ``path``."""
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
@@ -209,7 +210,7 @@ def atomic_copy(src: str | Path, dest: str | Path) -> Path:
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:
-    """Delete ``.<name>.<pid>.<random>.tmp`` files of :func:`atomic_save` whose writer no longer runs."""
+    """Delete ``.<name>.<pid>.<random>.tmp`` files of :func:`atomic_write` whose writer no longer runs."""
     removed = []
     for tmp in Path(folder).glob(".*.tmp"):
         match = _TEMPORARY.match(tmp.name)
@@ -238,16 +239,16 @@ def load_checkpoint(path: str | Path, **overrides: Any) -> tuple[Encoder | ECGJE
     obj = _read(path)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CheckpointMismatchError(
-            f"{path}: not an ecgjepa checkpoint (format {obj.get('format') if isinstance(obj, dict) else type(obj)}); "
+            path, f"not an ecgjepa checkpoint (format {obj.get('format') if isinstance(obj, dict) else type(obj)}); "
             "use load_official_encoder / load_official_jepa for the authors' files")
     if missing := [k for k in ("kind", "config", "state_dict") if k not in obj]:
-        raise CheckpointMismatchError(f"{path}: ecgjepa checkpoint without {missing}; it cannot be rebuilt")
+        raise CheckpointMismatchError(path, f"ecgjepa checkpoint without {missing}; it cannot be rebuilt")
     if obj["kind"] not in ("jepa", "encoder"):
-        raise CheckpointMismatchError(f"{path}: unknown kind {obj['kind']!r} (expected 'jepa' or 'encoder')")
+        raise CheckpointMismatchError(path, f"unknown kind {obj['kind']!r} (expected 'jepa' or 'encoder')")
     try:
         cfg = ModelConfig.from_dict({**obj["config"], **overrides})
     except (TypeError, ValueError) as err:
-        raise CheckpointMismatchError(f"{path}: unusable model configuration: {err}") from None
+        raise CheckpointMismatchError(path, f"unusable model configuration: {err}") from None
     model = ECGJEPA(cfg) if obj["kind"] == "jepa" else Encoder(cfg)
     load_state_strict(model, _state_dict(obj["state_dict"], path, "state_dict"), path)
     return model, obj.get("extra", {})
@@ -265,16 +266,16 @@ def _read_weimann(path: str | Path, required: tuple[str, ...]) -> dict[str, Any]
     obj = read_checkpoint_file(path)
     if not isinstance(obj, dict) or any(k not in obj for k in required):
         found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-        raise CheckpointMismatchError(f"{path}: not a Weimann & Conrad checkpoint (needs keys {list(required)}, "
-                                      f"found {found})")
+        raise CheckpointMismatchError(path, f"not a Weimann & Conrad checkpoint (needs keys {list(required)}, "
+                                            f"found {found})")
     return obj
 
 
 def _weimann_config(obj: dict[str, Any], path: str | Path) -> WeimannConfig:
     try:
-        return WeimannConfig.from_authors(obj["config"], source=str(path))
+        return WeimannConfig.from_authors(obj["config"], source="its config")
     except ValueError as err:
-        raise CheckpointMismatchError(str(err)) from err
+        raise CheckpointMismatchError(path, str(err)) from None
 
 
 def _with_prefix(state: dict[str, torch.Tensor], prefix: str, new_prefix: str = "") -> dict[str, torch.Tensor]:
@@ -285,7 +286,7 @@ def load_weimann_jepa(path: str | Path) -> WeimannJEPA:
     """Their pretraining checkpoint -> ``WeimannJEPA`` (encoder, predictor, target encoder) in eval mode."""
     obj = _read_weimann(path, ("model", "config"))
     if "eval_config" in obj:
-        raise CheckpointMismatchError(f"{path}: a finetune.py checkpoint; use load_weimann_classifier")
+        raise CheckpointMismatchError(path, "a finetune.py checkpoint; use load_weimann_classifier")
     model = WeimannJEPA(_weimann_config(obj, path))
     load_state_strict(model, obj["model"], path)
     return model.eval()
@@ -295,11 +296,11 @@ def load_weimann_encoder(path: str | Path) -> WeimannEncoder:
     """Their minified or full pretraining checkpoint -> the target encoder, in eval mode."""
     obj = _read_weimann(path, ("model", "config"))
     if "eval_config" in obj:
-        raise CheckpointMismatchError(f"{path}: a finetune.py checkpoint; use load_weimann_classifier(...).encoder")
+        raise CheckpointMismatchError(path, f"a finetune.py checkpoint; use load_weimann_classifier(...).encoder")
     state = _with_prefix(obj["model"], "target_encoder.")
     if not state:
         raise CheckpointMismatchError(
-            f"{path}: no target_encoder.* keys (found e.g. {_short(sorted(obj['model']), 4)})")
+            path, f"no target_encoder.* keys (found e.g. {_short(sorted(obj['model']), 4)})")
     encoder = WeimannEncoder(_weimann_config(obj, path))
     load_state_strict(encoder, state, path)
     return encoder.eval()
@@ -319,9 +320,9 @@ def load_weimann_classifier(path: str | Path) -> WeimannClassifier:
         clf = WeimannClassifier(_weimann_config(obj, path), int(ev["num_classes"]), head=head,
                                 use_registers=bool(ev["use_register"]), frozen=bool(ev["frozen"]))
     except (KeyError, ValueError) as err:
-        raise CheckpointMismatchError(f"{path}: unreadable eval_config ({err!r})") from err
+        raise CheckpointMismatchError(path, f"unreadable eval_config ({err!r})") from err
     if ev.get("bias"):
-        raise CheckpointMismatchError(f"{path}: eval_config bias=True is not supported (their heads have no bias)")
+        raise CheckpointMismatchError(path, "eval_config bias=True is not supported (their heads have no bias)")
     load_state_strict(clf, obj["model"], path)
     return clf.eval()
 

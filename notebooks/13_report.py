@@ -26,16 +26,14 @@ allow_mixed: bool = False  # write the report even if its tables come from diffe
 # %%
 from IPython.display import Markdown, display
 
-from ecgjepa_core.report import markdown
-from ecgjepa_core.study.registry import pretrained_variants, write_report
+from ecgjepa_core.study.registry import write_pretraining_runs, write_report
 from ecgjepa_core.study.study import Study
 
 study = Study(profile, output_dir or None, seed=seed, encoders=encoders, overrides=overrides)
 
 # %%
-runs = study.pretraining_summary(pretrained_variants(study))
-markdown.write_plain_table(runs, study.output_dir, "pretraining_runs", "Every pretraining run of this study",
-                           [study.profile.table_note])
+# The runs the tables read, from their provenance records: rendering the report never pretrains.
+runs = write_pretraining_runs(study)
 display(Markdown(runs.to_markdown(index=False) if len(runs) else "No pretraining in this profile."))
 
 # %%

@@ -79,9 +79,8 @@ def test_bad_weimann_file_is_named(isolated, golden_dir):
     with pytest.raises(EncoderSpecError, match="unknown row 'wiemann'.*weimann"):
         parse_encoders({"wiemann": str(golden_dir / "weimann" / "weimann_tiny_encoder.min.pt")})
     kim_file = golden_dir / "official_mb_tiny_encoder.pth"
-    source = parse_encoders({"weimann": str(kim_file)})["weimann"]
-    with pytest.raises(Exception, match="official_mb_tiny_encoder.pth"):
-        Study("smoke", isolated / "out", encoders={"weimann": str(source.path)}, progress=False).encoder(WEIMANN)
+    with pytest.raises(EncoderSpecError, match="official_mb_tiny_encoder.pth holds Kim's ECG-JEPA .*row rb or mb"):
+        Study("smoke", isolated / "out", encoders={"weimann": str(kim_file)}, progress=False)  # refused when parsed
 
 
 def test_our_loops_weimann_state_loads_as_its_target_encoder(tmp_path):

@@ -32,13 +32,13 @@ def test_overrides_reach_nested_fields_with_their_types():
 
 def test_bad_overrides_are_refused_with_the_valid_keys():
     smoke = get_profile("smoke")
-    with pytest.raises(OverrideError, match=r"unknown override key\(s\) \['model\.width'\]; valid keys: .*model\.depth"):
+    with pytest.raises(OverrideError, match=r"unknown override key\(s\) \['model\.width'\] \(model\.width: did you mean model\.depth"):
         apply_overrides(smoke, {"model.width": 3})
     with pytest.raises(OverrideError, match="expected bool"):
         apply_overrides(smoke, {"model.cropa": "yes"})
     with pytest.raises(OverrideError, match="expected int"):
         apply_overrides(smoke, {"model.depth": 2.5})
-    with pytest.raises(OverrideError, match="attention must be"):
+    with pytest.raises(OverrideError, match="model.attention='flash' is not among the choices"):
         apply_overrides(smoke, {"model.attention": "flash"})
     assert "model.mask" not in overridable_keys(smoke)  # each variant sets its own mask
 
@@ -55,10 +55,16 @@ def test_an_override_changes_the_run_folder_and_attention_does_not():
 
 
 def test_encoder_spec_short_and_long_forms(tmp_path):
-    short = parse_encoders(f"mb={OFFICIAL_MB}")
+    with pytest.raises(EncoderSpecError, match=r"authors' encoder 64 wide, 2 blocks.*do not store the head count"):
+        parse_encoders(f"mb={OFFICIAL_MB}")  # the paper's 16 heads are the 768-wide encoder's, not this file's
+    ours = save_checkpoint(tmp_path / "ours.pt", ECGJEPA(ModelConfig(embed_dim=32, depth=1, num_heads=4,
+                                                                     pred_embed_dim=16, pred_depth=1,
+                                                                     pred_num_heads=2)).student)
+    short = parse_encoders(f"mb={ours}")  # our files store their heads: the short form reads them
     long = parse_encoders(f'{{"mb": {{"path": "{OFFICIAL_MB}", "num_heads": 4}}}}')
-    assert short["mb"].num_heads == 16 and long["mb"].num_heads == 4
-    assert short["mb"].sha256 == long["mb"].sha256 and len(short["mb"].sha256) == 64
+    assert short["mb"].num_heads == 4 and long["mb"].num_heads == 4
+    assert short["mb"].model_text == "encoder 32 wide, 1 blocks, 4 heads"
+    assert long["mb"].model_text == "encoder 64 wide, 2 blocks, 4 heads" and len(long["mb"].sha256) == 64
     assert long["mb"].label == f"checkpoint official_mb_tiny_encoder.pth (sha256 {long['mb'].sha256[:12]})"
     for bad, message in ((f"xx={OFFICIAL_MB}", "unknown row 'xx'"), ("mb", "is not KEY=PATH"),
                          (f'{{"mb": {{"path": "{OFFICIAL_MB}", "heads": 4}}}}', "unknown option"),

@@ -189,6 +189,28 @@ def test_mixed_runs_are_refused_by_the_report(smoke_run, tmp_path):
 
 
 @pytest.mark.slow
+def test_the_report_renders_from_the_results_folder_alone_and_refuses_an_edited_table(smoke_run, tmp_path):
+    import shutil
+
+    results, _ = smoke_run
+    copy = tmp_path / "results"
+    shutil.copytree(results, copy)
+    # A fresh clone: no runs folder, no caches; rendering must not pretrain (it did, through Study.pretrained).
+    env = {**os.environ, "ECGJEPA_CACHE": str(tmp_path / "cache"), "ECGJEPA_RUNS": str(tmp_path / "runs")}
+    run = [sys.executable, "-m", "ecgjepa_core.run", "--profile", "smoke", "--results", str(copy), "--only", "13"]
+    done = subprocess.run(run, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "cache").exists()
+    pd.testing.assert_frame_equal(pd.read_csv(copy / "pretraining_runs.csv"), pd.read_csv(results / "pretraining_runs.csv"))
+    table = pd.read_csv(copy / "table1_linear.csv", dtype=str, keep_default_na=False)
+    table.loc[table.index[0], "ours"] = "0.999"
+    table.to_csv(copy / "table1_linear.csv", index=False)
+    refused = subprocess.run(run, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 1 and "table1_linear.csv was changed after its run wrote it" in refused.stderr
+    assert "0.999" not in (copy / "REPORT.md").read_text()
+
+
+@pytest.mark.slow
 def test_series_on_an_authors_checkpoint(tmp_path):
     spec = json.dumps({"mb": {"path": str(TINY), "num_heads": 4}})
     results, _ = _run_series(tmp_path, "-p", "encoders", spec, "-p", "overrides", '{"evaluation.bootstrap": 50}')

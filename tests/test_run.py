@@ -88,7 +88,7 @@ DECLARED = {"02_t.ipynb": {"profile": "str", "output_dir": "str", "seed": "int",
     ({"seed": "one"}, r"-p seed 'one': expected int, got str"),
     ({"seed": True}, r"-p seed True: expected int, got bool"),
     ({"allow_mixed": 1}, r"-p allow_mixed 1: expected bool"),
-    ({"overrides": {"model.embed_dims": 8}}, r"unknown override key\(s\) \['model.embed_dims'\]; valid keys: .*model.embed_dim"),
+    ({"overrides": {"model.embed_dims": 8}}, r"unknown override key\(s\) \['model.embed_dims'\] \(model.embed_dims: did you mean model.embed_dim"),
     ({"overrides": {"pretrain.epochs": "ten"}}, r"override pretrain.epochs='ten': expected int"),
     ({"overrides": {"model.num_heads": 5}}, r"model.num_heads=5: encoder width 32 is not divisible by its 5 heads"),
     ({"encoders": "mb=/no/such/file.pth"}, r"-p encoders: encoders: 'mb' file not found: /no/such/file.pth"),
@@ -105,11 +105,14 @@ def test_good_parameters_are_normalised():
 
 
 def test_relative_encoder_paths_reach_the_notebooks_absolute(tmp_path, monkeypatch):
-    (tmp_path / "w").mkdir()
-    (tmp_path / "w" / "rb.pt").write_bytes(b"weights")
+    from ecgjepa_core.checkpoint import save_checkpoint
+    from ecgjepa_core.models.config import ModelConfig
+    from ecgjepa_core.models.ecgjepa import Encoder
+
+    save_checkpoint(tmp_path / "w" / "rb.pt", Encoder(ModelConfig(embed_dim=32, depth=1, num_heads=4)))
     monkeypatch.chdir(tmp_path)
     out = run.check_parameters("smoke", {"encoders": "rb=w/rb.pt"}, DECLARED)
-    assert json.loads(out["encoders"]) == {"rb": {"path": str(tmp_path / "w" / "rb.pt"), "num_heads": 16}}
+    assert json.loads(out["encoders"]) == {"rb": {"path": str(tmp_path / "w" / "rb.pt"), "num_heads": 4}}
 
 
 def test_unknown_parameter_stops_the_runner_before_the_first_notebook(tmp_path, capsys):
@@ -121,12 +124,12 @@ def test_unknown_parameter_stops_the_runner_before_the_first_notebook(tmp_path, 
 def test_a_run_failing_before_its_first_table_leaves_committed_results_alone(tmp_path, monkeypatch, capsys):
     results = tmp_path / "results"
     (results / "notebooks").mkdir(parents=True)
-    (results / "manifest.json").write_text('{"committed": true}')
+    (results / "manifest.json").write_text('{"committed": true, "notebooks": []}')
     (results / "notebooks" / "00_data.ipynb").write_text("committed copy")
     monkeypatch.setenv("ECGJEPA_SHARED", str(tmp_path / "no-shared-data"))  # cpu-study's data is missing
     monkeypatch.setenv("ECGJEPA_CACHE", str(tmp_path / "cache"))
     assert run.main(["--profile", "cpu-study", "--only", "00", "--results", str(results)]) == 1
     assert "00_data.ipynb failed in code cell" in capsys.readouterr().err
-    assert (results / "manifest.json").read_text() == '{"committed": true}'
+    assert (results / "manifest.json").read_text() == '{"committed": true, "notebooks": []}'
     assert (results / "notebooks" / "00_data.ipynb").read_text() == "committed copy"
     assert sorted(p.name for p in results.rglob("*")) == ["00_data.ipynb", "manifest.json", "notebooks"]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecgjepa_core.errors import require_file, require_folder
 from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, checked_signal, read_metadata_csv,
                       standard_lead_rows)
 
@@ -59,17 +60,13 @@ class ArraysReader:
         self._row_of: dict[str, int] | None = None
 
     def _signals_path(self) -> Path:
-        if not self.root.is_dir():
-            raise DatasetError(self.root, "arrays folder not found")
+        require_folder(self.root, "arrays folder", DatasetError)
         if self.signals_file:
-            path = self.root / self.signals_file
-            if not path.is_file():
-                raise DatasetError(path, "signals file not found")
-            return path
+            return require_file(self.root / self.signals_file, "signals file", DatasetError)
         found = sorted(self.root.glob("signals_*.npy"))
         if len(found) != 1:
             raise DatasetError(self.root, f"expected one signals_*.npy, found {[p.name for p in found]}; pass signals_file=")
-        return found[0]
+        return require_file(found[0], "signals file", DatasetError)
 
     def _signals(self) -> np.ndarray:
         """(N, L, T) memory map of the signals file."""

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import shutil
 import time
+import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -42,7 +43,7 @@ from ecgjepa_core.data.cache_folder import (INFO, RECORDS, SIGNALS, SOURCES, Cac
                                            mark_as_build, refuse_overlap, remove_leftovers, swap_in)
 from ecgjepa_core.data.fingerprint import source_files, source_fingerprint, source_roots
 from ecgjepa_core.data.preprocess import Recipe
-from ecgjepa_core.data.records import RecordError, index_warnings, left_out
+from ecgjepa_core.data.records import RecordError, RecordWarning, index_warnings, left_out
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +60,28 @@ def raw_roots(reader) -> list[Path]:
     return source_roots(reader) + [shared_dir() / "data"]
 
 
-def prepare_chunk(reader, recipe: Recipe, record_ids: list[str]) -> list[tuple[str, Any, str]]:
-    """Run ``recipe.apply(reader.read(id))`` on each id → [(id, array | None, skip reason | "")].
+def prepare_chunk(reader, recipe: Recipe, record_ids: list[str]) -> list[tuple[str, Any, str, list[str]]]:
+    """Run ``recipe.apply(reader.read(id))`` on each id → [(id, array | None, skip reason | "", warnings)].
 
-    A ``RecordError`` becomes a skip; anything else is fatal and re-raised as a picklable
-    RuntimeError naming the record.
+    A ``RecordError`` becomes a skip; a ``RecordWarning`` (a record kept, but read with something the user
+    must know, e.g. a negative ADC gain) becomes one of its warnings, counted by the cache; anything else is
+    fatal and re-raised as a picklable RuntimeError naming the record.
     """
     out = []
     for rid in record_ids:
-        try:
-            out.append((rid, recipe.apply(reader.read(rid)), ""))
-        except RecordError as e:
-            out.append((rid, None, e.reason))
-        except Exception as e:
-            raise RuntimeError(f"record {rid}: {type(e).__name__}: {e}") from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RecordWarning)
+            try:
+                out.append((rid, recipe.apply(reader.read(rid)), "", []))
+            except RecordError as e:
+                out.append((rid, None, e.reason, []))
+            except Exception as e:
+                raise RuntimeError(f"record {rid}: {type(e).__name__}: {e}") from None
+        for w in caught:
+            if issubclass(w.category, RecordWarning):
+                out[-1][3].append(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return out
 
 
@@ -158,13 +167,15 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
         skipped: dict[str, list[str]] = {reason: list(rids) for reason, rids in left_out(index).items()}
         n_listed = len(ids) + sum(len(rids) for rids in skipped.values())
         zero_leads: dict[str, list[str]] = {}
+        warned: list[str] = []
         chunks = [ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)]
         with open(tmp / SIGNALS, "r+b") as f, progress_bar(total=len(ids), unit="rec", disable=not progress,
                                                    desc=f"cache {out_dir.name}") as bar:
             f.seek(offset)
             position = {rid: i for i, rid in enumerate(ids)}
             for results in _prepared_chunks(reader, recipe, chunks, workers):
-                for rid, signal, reason in results:
+                for rid, signal, reason, notes in results:
+                    warned += notes
                     if signal is None:
                         skipped.setdefault(reason, []).append(rid)
                         continue
@@ -183,8 +194,9 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
             "lead_names": list(recipe.lead_names),
             "counts": {"index": n_listed, "kept": len(kept), "skipped": n_listed - len(kept),
                        "skipped_by_reason": {k: len(v) for k, v in sorted(skipped.items())},
-                       "records_with_zero_leads": len(zero_leads)},
-            "skipped": dict(sorted(skipped.items())), "warnings": index_warnings(index), "zero_leads": zero_leads,
+                       "records_with_zero_leads": len(zero_leads), "record_warnings": len(warned)},
+            "skipped": dict(sorted(skipped.items())), "warnings": index_warnings(index) + warned,
+            "zero_leads": zero_leads,
             "package_version": __version__, "workers": workers,
             "wall_seconds": round(time.monotonic() - started, 3),
         }
@@ -194,6 +206,8 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if warned:
+        log.warning("%s: %d warnings on records kept (info.json lists them), e.g. %s", out_dir, len(warned), warned[0])
     log.info("built %s: %d kept, %d skipped %s in %.1f s", out_dir, len(kept), n_listed - len(kept),
              info["counts"]["skipped_by_reason"], info["wall_seconds"])
     return out_dir

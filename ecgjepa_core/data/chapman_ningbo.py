@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecgjepa_core.errors import require_folder
 from ecgjepa_core.data.labels import parse_dx
 from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
                                        record_locations)
@@ -44,9 +45,8 @@ class ChapmanNingboReader:
 
     @cached_property
     def _found(self) -> tuple[dict[str, Path], list[str]]:
+        require_folder(self.root, "Chapman–Ningbo folder", DatasetError)
         top = self.root / "WFDBRecords" if (self.root / "WFDBRecords").is_dir() else self.root
-        if not top.is_dir():
-            raise DatasetError(self.root, "Chapman–Ningbo folder not found")
         headers = list(top.glob("*/*/*.hea"))
         if not headers:
             raise DatasetError(top, "no */*/*.hea records (expected WFDBRecords/NN/NNN/)")

@@ -22,6 +22,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from ecgjepa_core.errors import require_folder
 from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
                                        checked_signal, read_metadata_csv)
 
@@ -69,8 +70,7 @@ class Code15Reader:
         self.root, self.mode = Path(root), mode
 
     def _files(self) -> list[Path]:
-        if not self.root.is_dir():
-            raise DatasetError(self.root, "CODE-15 folder not found")
+        require_folder(self.root, "CODE-15 folder", DatasetError)
         files = sorted(self.root.glob("exams_part*.hdf5"), key=lambda p: int("".join(filter(str.isdigit, p.stem)) or 0))
         if not files:
             raise DatasetError(self.root, "no exams_part*.hdf5 files")

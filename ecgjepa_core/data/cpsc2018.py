@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecgjepa_core.errors import require_folder
 from ecgjepa_core.data.labels import CPSC2018_CODES, cpsc_multi_hot, parse_dx
 from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
                                        record_locations)
@@ -58,8 +59,7 @@ class Cpsc2018Reader:
 
     @cached_property
     def _found(self) -> tuple[dict[str, Path], list[str]]:
-        if not self.root.is_dir():
-            raise DatasetError(self.root, "CPSC2018 folder not found")
+        require_folder(self.root, "CPSC2018 folder", DatasetError)
         folders = sorted((p for p in self.root.iterdir() if p.is_dir() and _FOLDER.match(p.name)),
                          key=lambda p: int(p.name[1:]))
         if not folders:

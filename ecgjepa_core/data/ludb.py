@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import wfdb
 
+from ecgjepa_core.errors import require_folder
 from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
                                        read_metadata_csv)
 from ecgjepa_core.data.wfdb_io import header_fields, header_path, read_header, read_wfdb_physical
@@ -52,6 +53,28 @@ def annotation_problem(symbols: list[str], samples: np.ndarray, n_samples: int) 
     return None
 
 
+def read_annotation(base: Path, lead: str, fs: float = FS) -> tuple[list[str], np.ndarray]:
+    """(symbols, sample positions) of lead ``lead``'s annotation file ``<base>.<lead>`` of record ``base``.
+
+    RecordError naming the file: ``missing_file``, or ``bad_annotation`` where wfdb cannot read it or where it
+    states a sampling rate other than the record's ``fs`` (its positions would otherwise be read at the
+    record's rate: at 250 Hz for a 500 Hz record, every interval halved). A file that states no rate is taken
+    at the record's, as WFDB does.
+    """
+    extension = ANNOTATION_EXTENSIONS[lead]
+    path = base.parent / f"{base.name}.{extension}"
+    if not path.is_file():
+        raise RecordError(path, "missing_file", f"annotation file of lead {lead} not found")
+    try:
+        ann = wfdb.rdann(str(base), extension)
+    except Exception as err:
+        raise RecordError(path, "bad_annotation", f"wfdb could not read the annotation: {err}") from None
+    if ann.fs is not None and not np.isclose(float(ann.fs), fs):
+        raise RecordError(path, "bad_annotation", f"annotation of lead {lead} at {float(ann.fs):g} Hz, the record at "
+                                                  f"{fs:g} Hz: its sample positions do not index the record's samples")
+    return list(ann.symbol), np.asarray(ann.sample)
+
+
 def waves_from_annotation(symbols: list[str], samples: np.ndarray) -> pd.DataFrame:
     """Rows (wave, onset, peak, offset) in sample indices from a WFDB ``( peak )`` annotation sequence."""
     peaks = [i for i, s in enumerate(symbols) if s not in ("(", ")")]
@@ -84,8 +107,7 @@ class LudbReader:
     def index(self) -> pd.DataFrame:
         """ludb.csv rows whose record is in ``data/``; rows without a header file are left out
         (``attrs["left_out"]["missing_file"]``). DatasetError if no record is there at all."""
-        if not (self.root / "data").is_dir():
-            raise DatasetError(self.root / "data", "LUDB data folder not found")
+        require_folder(self.root / "data", "LUDB data folder", DatasetError)
         table = read_metadata_csv(self.root / "ludb.csv", ["ID"], dtype=str)
         table = table.apply(lambda column: column.str.strip())
         table.insert(0, "record_id", table.pop("ID"))
@@ -103,18 +125,13 @@ class LudbReader:
         RecordError ``missing_file`` / ``bad_annotation`` (with ``annotation_problem``'s reason)
         naming the lead's file.
         """
-        n_samples = read_header(self.root / "data" / str(record_id)).sig_len
+        base = self.root / "data" / str(record_id)
+        header = read_header(base)
         per_lead = {}
         for lead, extension in ANNOTATION_EXTENSIONS.items():
-            path = self.root / "data" / f"{record_id}.{extension}"
-            if not path.is_file():
-                raise RecordError(path, "missing_file", f"annotation file of lead {lead} not found")
-            try:
-                ann = wfdb.rdann(str(self.root / "data" / str(record_id)), extension)
-            except Exception as err:
-                raise RecordError(path, "bad_annotation", f"wfdb could not read the annotation: {err}") from None
-            symbols, samples = list(ann.symbol), np.asarray(ann.sample)
-            if problem := annotation_problem(symbols, samples, n_samples):
+            path = base.parent / f"{base.name}.{extension}"
+            symbols, samples = read_annotation(base, lead, float(header.fs))
+            if problem := annotation_problem(symbols, samples, header.sig_len):
                 raise RecordError(path, "bad_annotation", f"not a delineation of lead {lead}: {problem}")
             per_lead[lead] = waves_from_annotation(symbols, samples)
         return per_lead

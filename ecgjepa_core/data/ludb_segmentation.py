@@ -26,9 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import wfdb
 
-from ecgjepa_core.data.ludb import ANNOTATION_EXTENSIONS, FS as LUDB_FS, LudbReader, waves_from_annotation
+from ecgjepa_core.data.ludb import FS as LUDB_FS, LudbReader, read_annotation, waves_from_annotation
 from ecgjepa_core.data.preprocess import Recipe
 from ecgjepa_core.data.records import RecordError, STANDARD_12_LEADS
 
@@ -113,16 +112,7 @@ def lead_labels(symbols: list[str], samples: np.ndarray, n_samples: int, fs: flo
 
 def read_lead_annotation(root: Path | str, record_id: str, lead: str) -> tuple[list[str], np.ndarray]:
     """(symbols, samples at 500 Hz) of one lead's annotation file ``data/<record>.<lead>``."""
-    base = Path(root) / "data" / str(record_id)
-    extension = ANNOTATION_EXTENSIONS[lead]
-    path = base.parent / f"{base.name}.{extension}"
-    if not path.is_file():
-        raise RecordError(path, "missing_file", f"annotation file of lead {lead} not found")
-    try:
-        ann = wfdb.rdann(str(base), extension)
-    except Exception as err:
-        raise RecordError(path, "bad_annotation", f"wfdb could not read the annotation: {err}") from None
-    return list(ann.symbol), np.asarray(ann.sample)
+    return read_annotation(Path(root) / "data" / str(record_id), lead, LUDB_FS)
 
 
 def record_labels(root: Path | str, record_id: str, leads: tuple[str, ...], n_samples: int,

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import scipy.signal
 
+from ecgjepa_core.ranges import check_fields, count, one_of, optional, pair, positive
 from ecgjepa_core.data.records import JEPA_8_LEADS, STANDARD_12_LEADS, Record, RecordError
 
 # Bump when a function below changes its output for the same Recipe: invalidates every cache.
@@ -138,20 +139,21 @@ class Recipe:
     4096 samples). ``bandpass=None`` disables filtering; otherwise (low_hz, high_hz).
     """
 
-    leads: int = 8
-    n_samples: int = 2500
-    crop_seconds: float | None = 10.0
-    bandpass: tuple[float, float] | None = None
-    bandpass_order: int = 4
+    leads: int = field(default=8, metadata=one_of(8, 12))
+    n_samples: int = field(default=2500, metadata=count(1, 1_000_000))
+    crop_seconds: float | None = field(default=10.0, metadata=optional(positive(86_400.0)))
+    bandpass: tuple[float, float] | None = field(default=None, metadata=optional(pair(positive(1e4), positive(1e4))))
+    bandpass_order: int = field(default=4, metadata=count(1, 16))
     zscore: bool = False
     invalid_rule: bool = True
-    dtype: str = "float16"
+    dtype: str = field(default="float16", metadata=one_of("float16", "float32"))
 
     def __post_init__(self):
-        if self.leads not in (8, 12):
-            raise ValueError(f"Recipe.leads must be 8 or 12, got {self.leads}")
+        check_fields(self)
         if self.bandpass is not None:
             object.__setattr__(self, "bandpass", tuple(float(f) for f in self.bandpass))
+            if self.bandpass[0] >= self.bandpass[1]:
+                raise ValueError(f"bandpass={self.bandpass}: the low edge must be below the high edge")
 
     @property
     def lead_names(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecgjepa_core.errors import require_folder
 from ecgjepa_core.data.labels import (PTBXL_TASKS, parse_scp_codes, ptbxl_classes, ptbxl_multi_hot,
                                       read_scp_statements, unknown_scp_codes)
 from ecgjepa_core.data.records import (STANDARD_12_LEADS, DatasetError, Record, RecordError, annotate_index,
@@ -54,14 +55,12 @@ class PtbxlReader:
 
     @cached_property
     def _statements(self) -> pd.DataFrame:
-        if not self.root.is_dir():
-            raise DatasetError(self.root, "PTB-XL folder not found")
+        require_folder(self.root, "PTB-XL folder", DatasetError)
         return read_scp_statements(self.root / "scp_statements.csv")
 
     def _database(self) -> pd.DataFrame:
         path = self.root / "ptbxl_database.csv"
-        if not self.root.is_dir():
-            raise DatasetError(self.root, "PTB-XL folder not found")
+        require_folder(self.root, "PTB-XL folder", DatasetError)
         table = read_metadata_csv(path, [*_METADATA, "scp_codes", _FILENAME_COLUMN[self.sampling_rate]])
         ecg_id = pd.to_numeric(table["ecg_id"], errors="coerce")
         if bad := table.loc[ecg_id.isna() | (ecg_id % 1 != 0), "ecg_id"].tolist():

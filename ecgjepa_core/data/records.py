@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ecgjepa_core.errors import UserFileError, require_file
+
 STANDARD_12_LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
 )
@@ -48,19 +50,14 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-class DatasetError(RuntimeError):
+class DatasetError(UserFileError):
     """The dataset as a whole is unusable (missing folder, missing or malformed metadata)."""
-
-    def __init__(self, path: Path | str, problem: str):
-        self.path, self.problem = Path(path), problem
-        super().__init__(f"{path}: {problem}")
 
 
 def read_metadata_csv(path: Path, required: Iterable[str] = (), **read_csv_kwargs) -> pd.DataFrame:
     """A dataset's metadata CSV; DatasetError naming the file if it is missing, unreadable or lacks
     any of the ``required`` columns."""
-    if not path.is_file():
-        raise DatasetError(path, f"{path.name} not found")
+    require_file(path, "metadata file", DatasetError)
     try:
         table = pd.read_csv(path, **read_csv_kwargs)
     except Exception as err:
@@ -111,12 +108,17 @@ def record_locations(headers: Iterable[Path], root: Path) -> tuple[dict[str, Pat
     return locations, warnings
 
 
-class RecordError(ValueError):
+class RecordError(UserFileError, ValueError):
     """One record is unusable. ``reason`` is a short stable key used to count skips."""
 
     def __init__(self, path: Path | str, reason: str, problem: str):
-        self.path, self.reason, self.problem = Path(path), reason, problem
-        super().__init__(f"{path}: {problem}")
+        self.reason = reason
+        super().__init__(path, problem)
+
+
+class RecordWarning(UserWarning):
+    """A record is kept, but read with something the user must know (a negative ADC gain inverts a lead); the
+    cache counts these (``info.json``: ``counts.record_warnings``, the sentences under ``warnings``)."""
 
 
 _LEAD_BY_UPPER = {name.upper(): name for name in STANDARD_12_LEADS}

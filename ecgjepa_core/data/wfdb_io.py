@@ -9,12 +9,13 @@ below turn each of those into a named error before wfdb is trusted.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import wfdb
 
-from ecgjepa_core.data.records import RecordError, checked_signal, standard_lead_rows
+from ecgjepa_core.data.records import RecordError, RecordWarning, checked_signal, standard_lead_rows
 
 # Bytes per sample of the WFDB storage formats whose file size can be checked exactly.
 _BYTES_PER_SAMPLE = {"16": 2, "61": 2, "80": 1, "32": 4}
@@ -112,13 +113,17 @@ def read_wfdb_physical(
     Raises RecordError for: missing/unreadable/non-UTF-8/malformed header (``missing_file``,
     ``unreadable_file``, ``bad_header``), an ADC gain of 0 (``uncalibrated``),
     sampling rate ≠ ``expected_fs`` (``wrong_fs``), missing/truncated/over-long signal file,
-    units other than mV (``wrong_units``), unknown or missing leads, NaN samples.
+    units other than mV (``wrong_units``), unknown or missing leads, NaN samples. Warns (RecordWarning,
+    counted by the cache) for a negative ADC gain, which WFDB's formula turns into an inverted lead.
     """
     header = read_header(base)
     hea = header_path(base)
     if not np.isclose(float(header.fs), expected_fs):
         raise RecordError(hea, "wrong_fs", f"sampling rate {header.fs:g} Hz, expected {expected_fs:g} Hz")
     rows = standard_lead_rows(header.sig_name, hea)
+    if inverted := [name for name, gain in zip(header.sig_name, header.adc_gain) if gain < 0]:
+        warnings.warn(RecordWarning(f"{hea}: negative ADC gain for leads {inverted}: read as the header states, "
+                                    "which inverts them (physical = (digital − baseline) / gain)"), stacklevel=2)
     units = {str(u).strip().lower() for u in header.units}
     if units != {"mv"}:
         raise RecordError(hea, "wrong_units", f"signal units {sorted(units)}, expected mV")

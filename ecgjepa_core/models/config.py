@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from ecgjepa_core.ranges import check_fields, count, divides, number, one_of, pair, positive
+
 AttentionImpl = Literal["reference", "sdpa", "factorised"]
 MaskKind = Literal["random", "block"]
+# Sanity limits of a transformer here: the paper's model is 768 wide, 12 blocks, 16 heads.
+MAX_WIDTH, MAX_DEPTH, MAX_HEADS = 8192, 64, 128
 
 
 @dataclass(frozen=True)
@@ -24,15 +28,15 @@ class MaskConfig:
     patch is never masked; False draws from {0 … N−m}.
     """
 
-    kind: MaskKind = "random"
-    scale: tuple[float, float] = (0.6, 0.7)
-    n_blocks: int = 4
+    kind: MaskKind = field(default="random", metadata=one_of("random", "block"))
+    scale: tuple[float, float] = field(default=(0.6, 0.7), metadata=pair(number(0, 1, below=True),
+                                                                         number(0, 1, below=True)))
+    n_blocks: int = field(default=4, metadata=count(1, 100))
     block_start_excludes_last: bool = True
 
     def __post_init__(self) -> None:
+        check_fields(self)
         object.__setattr__(self, "scale", tuple(float(s) for s in self.scale))
-        if self.kind not in ("random", "block"):
-            raise ValueError(f"mask kind must be 'random' or 'block', got {self.kind!r}")
         lo, hi = self.scale
         if not 0.0 <= lo <= hi < 1.0:
             raise ValueError(f"mask scale must satisfy 0 <= lo <= hi < 1, got {self.scale}")
@@ -56,19 +60,19 @@ class ModelConfig:
     (the encoder re-adds the positional table before every block, and position dominates its tokens).
     """
 
-    embed_dim: int = 768
-    depth: int = 12
-    num_heads: int = 16
-    pred_embed_dim: int = 384
-    pred_depth: int = 6
-    pred_num_heads: int = 12
-    mlp_ratio: float = 4.0
-    n_leads: int = 8
-    n_patches: int = 50
-    patch_size: int = 50
-    drop_path_rate: float = 0.1
-    init_std: float = 0.02
-    attention: AttentionImpl = "factorised"
+    embed_dim: int = field(default=768, metadata=count(4, MAX_WIDTH))
+    depth: int = field(default=12, metadata=count(1, MAX_DEPTH))
+    num_heads: int = field(default=16, metadata=count(1, MAX_HEADS))
+    pred_embed_dim: int = field(default=384, metadata=count(4, MAX_WIDTH))
+    pred_depth: int = field(default=6, metadata=count(1, MAX_DEPTH))
+    pred_num_heads: int = field(default=12, metadata=count(1, MAX_HEADS))
+    mlp_ratio: float = field(default=4.0, metadata=positive(16.0))
+    n_leads: int = field(default=8, metadata=count(1, 12))
+    n_patches: int = field(default=50, metadata=count(1, 5000))
+    patch_size: int = field(default=50, metadata=count(1, 5000))
+    drop_path_rate: float = field(default=0.1, metadata=number(0, 1, below=True))
+    init_std: float = field(default=0.02, metadata=positive(1.0))
+    attention: AttentionImpl = field(default="factorised", metadata=one_of("reference", "sdpa", "factorised"))
     cropa: bool = True
     teacher_drop_path: bool = True
     centred_targets: bool = False
@@ -77,14 +81,11 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if isinstance(self.mask, dict):
             object.__setattr__(self, "mask", MaskConfig(**self.mask))
-        for dim, heads, what in ((self.embed_dim, self.num_heads, "encoder"),
-                                 (self.pred_embed_dim, self.pred_num_heads, "predictor")):
-            if dim % heads:
-                raise ValueError(f"{what} width {dim} is not divisible by its {heads} heads")
+        check_fields(self)
+        divides(self.embed_dim, self.num_heads, "encoder")
+        divides(self.pred_embed_dim, self.pred_num_heads, "predictor")
         if self.embed_dim % 4 or self.pred_embed_dim % 4:
             raise ValueError("widths must be multiples of 4 for the 2-D sin-cos tables")
-        if self.attention not in ("reference", "sdpa", "factorised"):
-            raise ValueError(f"attention must be reference, sdpa or factorised, got {self.attention!r}")
 
     @property
     def n_samples(self) -> int:

@@ -28,7 +28,8 @@ import pandas as pd
 from ecgjepa_core.evaluation import metrics as M
 from ecgjepa_core.evaluation.scoring import metric_functions
 from ecgjepa_core.evaluation import resampled as R
-from ecgjepa_core.study.results import METRICS, ROW_KEY, RUN_DRAW_OFFSET, TASK, TableResult, TestScores, row_key
+from ecgjepa_core.files import atomic_write, atomic_write_text
+from ecgjepa_core.study.results import METRICS, RUN_DRAW_OFFSET, TASK, TableResult, TestScores, read_rows, row_key
 
 SCORES_DIR = "scores"
 EQUIVALENCE_MARGIN = 0.02  # AUC: about the paper's own rb–mb gap (0.906 vs 0.912); smaller is no difference
@@ -47,15 +48,19 @@ def save_test_scores(results_dir: Path | str, result: TableResult, ident: dict |
         arrays.update({f"y{i}": s.y, f"s{i}": s.scores, f"rows{i}": s.rows})
         if s.groups is not None:
             arrays[f"g{i}"] = s.groups
-    np.savez_compressed(path, **arrays)
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), private=False)  # never a 0-byte .npz
     if result.record_stats is not None:
-        result.record_stats.to_csv(path.with_name(f"{result.name}_records.csv"), index=False)
+        atomic_write_text(record_stats_path(results_dir, result.name), result.record_stats.to_csv(index=False))
     return path
+
+
+def record_stats_path(results_dir: Path | str, table: str) -> Path:
+    return Path(results_dir) / SCORES_DIR / f"{table}_records.csv"
 
 
 def load_record_stats(results_dir: Path | str, table: str) -> pd.DataFrame | None:
     """The per-record counts a pooled-metric table (segmentation) kept, or None."""
-    path = Path(results_dir) / SCORES_DIR / f"{table}_records.csv"
+    path = record_stats_path(results_dir, table)
     return pd.read_csv(path, dtype={"record_id": str}) if path.exists() else None
 
 
@@ -71,14 +76,9 @@ def load_test_scores(results_dir: Path | str, table: str) -> dict[tuple, TestSco
 
 
 def read_table(results_dir: Path | str, table: str) -> pd.DataFrame | None:
-    """A table's CSV with empty text fields as "" (not NaN), or None when it was not produced."""
+    """A table's CSV (``results.read_rows``: checked, empty text fields as ""), or None when it was not produced."""
     path = Path(results_dir) / f"{table}.csv"
-    if not path.exists():
-        return None
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    for col in ROW_KEY + ("flags",):
-        df[col] = df[col].fillna("").astype(str)
-    return df
+    return read_rows(path) if path.exists() or path.is_symlink() else None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecgjepa_core.files import atomic_write_text
+from ecgjepa_core.report import provenance
+
 FLAG_MARK = "⚑"
 CELL_LEGEND = "Cells: ours [95 % CI] · the paper's value."
 PROVENANCE_MARK = "Provenance:"  # a table file's own line; REPORT.md states the provenance once, at its top
@@ -222,12 +225,12 @@ def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: s
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
-    rows.to_csv(csv_path, index=False)
+    atomic_write_text(csv_path, rows.to_csv(index=False))
     parts = [f"## {title}", "", caption, "", f"{PROVENANCE_MARK} {provenance_line(ident)} Every row, every split: "
              f"`{name}.csv`.", ""]
     if note:
         parts += [f"**{note}**", ""]
-    md_path.write_text("\n".join(parts) + "\n" + table_markdown(rows, name, metrics, ablations))
+    atomic_write_text(md_path, "\n".join(parts) + "\n" + table_markdown(rows, name, metrics, ablations))
     return csv_path, md_path
 
 
@@ -242,10 +245,11 @@ def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, titl
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
-    df.to_csv(csv_path, index=False)
+    atomic_write_text(csv_path, df.to_csv(index=False))
     shown = df.drop(columns=[c for c in DETAIL_COLUMNS if c in df.columns])
     body = pipe_table(shown) if len(shown.columns) else "(none)"
-    md_path.write_text("\n".join([f"## {title}", ""] + [f"- {n}" for n in notes] + ["", body, ""]))
+    atomic_write_text(md_path, "\n".join([f"## {title}", ""] + [f"- {n}" for n in notes] + ["", body, ""]))
+    provenance.write_identity(results_dir, name, {}, (csv_path, md_path))  # the report checks their content
     return csv_path, md_path
 
 

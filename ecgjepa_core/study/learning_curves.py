@@ -19,6 +19,8 @@ import pandas as pd
 from ecgjepa_core.checkpoint import load_checkpoint, load_weimann_encoder
 from ecgjepa_core.evaluation.collapse import representation_diagnostics
 from ecgjepa_core.evaluation.features import extract_features
+from ecgjepa_core.files import atomic_write_text
+from ecgjepa_core.report import provenance
 from ecgjepa_core.study.profiles import paper
 from ecgjepa_core.training.pretrain import LOG, encoder_file
 
@@ -280,10 +282,10 @@ SUMMARY = "learning_curves_summary"
 
 def write_verdicts(results_dir: Path, lines: Sequence[str]) -> Path:
     """``learning_curves_summary.md``: each run's collapse verdict and extrapolation (a section of REPORT.md)."""
-    path = Path(results_dir) / f"{SUMMARY}.md"
-    path.write_text("\n".join(["## Learning curves and collapse", "",
-                               "Validation-fold linear probe (PTB-XL folds 1-8 / 9, multi-label AUC) and collapse "
-                               "measures after every pretraining epoch, first seed of each main run "
-                               "(`learning_curves.csv`, figure `learning_curves.png`).", ""]
-                              + [f"- {line}" for line in lines]) + "\n")
+    path = atomic_write_text(Path(results_dir) / f"{SUMMARY}.md", "\n".join(
+        ["## Learning curves and collapse", "",
+         "Validation-fold linear probe (PTB-XL folds 1-8 / 9, multi-label AUC) and collapse measures after every "
+         "pretraining epoch, first seed of each main run (`learning_curves.csv`, figure `learning_curves.png`).", ""]
+        + [f"- {line}" for line in lines]) + "\n")
+    provenance.write_identity(results_dir, SUMMARY, {}, [path])  # the report checks its content
     return path

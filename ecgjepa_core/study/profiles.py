@@ -19,9 +19,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ecgjepa_core.models.config import ModelConfig
+from ecgjepa_core.models.config import MAX_DEPTH, MAX_HEADS, MAX_WIDTH, MaskConfig, ModelConfig
 from ecgjepa_core.data.preprocess import Recipe
+from ecgjepa_core.data.ptbxl_tasks import WEIMANN_TASKS
+from ecgjepa_core.evaluation.recipes import PROBE_RECIPES
 from ecgjepa_core.paths import REPO_ROOT, SAMPLE_DIR, shared_dir
+from ecgjepa_core.ranges import check_fields, count, divides, list_of, number, one_of, optional, pair, positive
+
+# Sanity limits of the training fields (an lr above this diverges; counts above these are typing errors).
+MAX_EPOCHS, MAX_BATCH, MAX_STEPS, MAX_LR, MAX_SEED = 100_000, 65_536, 10_000_000, 10.0, 2**31 - 1
+READERS = ("ptbxl", "cpsc2018", "chapman_ningbo", "code15", "ludb", "arrays", "synthetic")
 
 # Caches hold 12 leads so that the 12-lead model (Table 8) reads the same cache; the 8-lead
 # model takes rows I, II, V1–V6 of it.
@@ -39,10 +46,13 @@ class Source:
     """One dataset as the profile uses it: reader kind, folder under ``data_root``, options, recipe."""
 
     name: str
-    reader: str
+    reader: str = field(metadata=one_of(*READERS))
     path: str
     recipe: Recipe
     options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -87,27 +97,37 @@ class RecipeSearch:
     the main row's first seed.
     """
 
-    lrs: tuple[float, ...]
-    warmup_epochs: float
-    ema_start: float
+    lrs: tuple[float, ...] = field(metadata=list_of(positive(MAX_LR)))
+    warmup_epochs: float = field(metadata=number(0.0, MAX_EPOCHS))
+    ema_start: float = field(metadata=number(0.0, 1.0, below=True))
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
 class PretrainPlan:
-    epochs: int
-    batch_rb: int
-    batch_mb: int
-    lr_rb: float
-    lr_mb: float
-    warmup_epochs: float
-    precision: str = "fp32"
-    save_every: int = 1
-    seeds: int = 1                     # pretraining seeds of the main runs (rb, mb, Weimann)
-    ablation_epochs: int | None = None  # the ablations' length (Tables 6-8); None: the main runs' epochs
-    ema_start: float = 0.996           # Kim's EMA start (Weimann's: ``WEIMANN_PRETRAIN``)
+    epochs: int = field(metadata=count(1, MAX_EPOCHS))
+    batch_rb: int = field(metadata=count(1, MAX_BATCH))
+    batch_mb: int = field(metadata=count(1, MAX_BATCH))
+    lr_rb: float = field(metadata=positive(MAX_LR))
+    lr_mb: float = field(metadata=positive(MAX_LR))
+    # fractions allowed (rounded to whole iterations); at most the run's length (checked where both are known)
+    warmup_epochs: float = field(metadata=number(0.0, MAX_EPOCHS))
+    precision: str = field(default="fp32", metadata=one_of("fp32", "bf16", "fp16"))
+    save_every: int = field(default=1, metadata=count(1, MAX_EPOCHS))
+    seeds: int = field(default=1, metadata=count(1, 100))  # pretraining seeds of the main runs (rb, mb, Weimann)
+    # the ablations' length (Tables 6-8); None: the main runs' epochs
+    ablation_epochs: int | None = field(default=None, metadata=optional(count(1, MAX_EPOCHS)))
+    # Kim's EMA start (Weimann's: ``WEIMANN_PRETRAIN``)
+    ema_start: float = field(default=0.996, metadata=number(0.0, 1.0, below=True))
     search: RecipeSearch | None = None  # None: the values above are the recipe
-    ablation_seeds: int = 1            # pretraining seeds of every ablation setting (Tables 6-8)
+    # pretraining seeds of every ablation setting (Tables 6-8)
+    ablation_seeds: int = field(default=1, metadata=count(1, 100))
     centred_variant: bool = False      # also pretrain rb with position-centred targets (not in the paper; Table 9)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
@@ -117,51 +137,69 @@ class WeimannPlan:
     Epochs, batch, warm-up and precision are those of the profile's Kim mb run (``PretrainPlan``), and the
     size is chosen so that a pretraining step costs what Kim's does: equal pretraining wall-clock."""
 
-    dim: int
-    depth: int
-    num_heads: int
-    pred_dim: int
-    pred_depth: int
-    pred_num_heads: int
-    num_registers: int = 1
-    lr: float = 1e-3                   # their peak learning rate
+    dim: int = field(metadata=count(2, MAX_WIDTH))
+    depth: int = field(metadata=count(1, MAX_DEPTH))
+    num_heads: int = field(metadata=count(1, MAX_HEADS))
+    pred_dim: int = field(metadata=count(2, MAX_WIDTH))
+    pred_depth: int = field(metadata=count(1, MAX_DEPTH))
+    pred_num_heads: int = field(metadata=count(1, MAX_HEADS))
+    num_registers: int = field(default=1, metadata=count(0, 64))
+    lr: float = field(default=1e-3, metadata=positive(MAX_LR))  # their peak learning rate
     # The attentive probe (both families): their recipe is 5,000 steps of 128 records.
-    probe_steps: int = 5000
-    probe_batch: int = 128
-    probe_eval_every: int = 100
-    attentive_seeds: int | None = None  # probe seeds of the attentive probe; None: all the study's probe seeds
+    probe_steps: int = field(default=5000, metadata=count(1, MAX_STEPS))
+    probe_batch: int = field(default=128, metadata=count(1, MAX_BATCH))
+    probe_eval_every: int = field(default=100, metadata=count(1, MAX_STEPS))
+    # probe seeds of the attentive probe; None: all the study's probe seeds
+    attentive_seeds: int | None = field(default=None, metadata=optional(count(1, 100)))
     # PTB-XL label sets (``data.ptbxl_tasks``) evaluated where the data has them.
-    tasks: tuple[str, ...] = ("superdiagnostic", "ST-MEM", "all", "form", "rhythm")
+    tasks: tuple[str, ...] = field(default=("superdiagnostic", "ST-MEM", "all", "form", "rhythm"),
+                                   metadata=list_of(one_of(*WEIMANN_TASKS)))
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        for width, heads, what in ((self.dim, self.num_heads, "Weimann encoder"),
+                                   (self.pred_dim, self.pred_num_heads, "Weimann predictor")):
+            divides(width, heads, what)
+            if width % 2:
+                raise ValueError(f"{what} width {width} must be even (sin-cos positions)")
 
 
 @dataclass(frozen=True)
 class EvalPlan:
-    probe_recipe: str = "code"
+    probe_recipe: str = field(default="code", metadata=one_of(*PROBE_RECIPES))
     # Readouts of the frozen tokens that the linear-probe tables give rows for (``evaluation.readouts``):
     # "mean" (the paper's) and "stats" (pooled statistics: mean, max, sd over the tokens).
-    readouts: tuple[str, ...] = ("mean", "stats")
-    probe_seeds: tuple[int, ...] = (0, 1, 2)
-    finetune_epochs: int = 10          # the authors' recipe; the search's longest run
-    finetune_batch: int = 16
+    readouts: tuple[str, ...] = field(default=("mean", "stats"), metadata=list_of(one_of("mean", "stats")))
+    probe_seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata=list_of(count(0, MAX_SEED)))
+    # the authors' recipe; the search's longest run
+    finetune_epochs: int = field(default=10, metadata=count(1, MAX_EPOCHS))
+    finetune_batch: int = field(default=16, metadata=count(1, MAX_BATCH))
     # The fine-tuning search (splits with a validation fold): these AdamW lrs besides the authors' 6.25e-6,
     # early stopping after ``finetune_patience`` epochs without a better validation AUC.
-    finetune_lrs: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
-    finetune_patience: int = 2
-    finetune_seeds: int = 1            # fine-tuning seeds of Table 2's searched rows (the search runs on the first)
+    finetune_lrs: tuple[float, ...] = field(default=(3e-4, 1e-3, 3e-3), metadata=list_of(positive(MAX_LR), 0))
+    finetune_patience: int = field(default=2, metadata=count(1, MAX_EPOCHS))
+    # fine-tuning seeds of Table 2's searched rows (the search runs on the first)
+    finetune_seeds: int = field(default=1, metadata=count(1, 100))
     finetune_on: tuple[str, ...] | None = None  # evaluations (by label) Table 2 fine-tunes on; None = all
-    supervised_epochs: int = 100
-    low_shot: tuple[float, ...] = (0.01, 0.10)
-    low_shot_draws: int = 3
-    bootstrap: int = 1000
-    cpsc_folds: int = 5
+    supervised_epochs: int = field(default=100, metadata=count(1, MAX_EPOCHS))
+    low_shot: tuple[float, ...] = field(default=(0.01, 0.10), metadata=list_of(number(0, 1, above=True)))
+    low_shot_draws: int = field(default=3, metadata=count(1, 1000))
+    bootstrap: int = field(default=1000, metadata=count(1, 1_000_000))
+    cpsc_folds: int = field(default=5, metadata=count(2, 100))
     # Evaluations (by label) on which the CroPA ablation fine-tunes; None = all of them.
     ablation_finetune_on: tuple[str, ...] | None = None
     # LUDB segmentation (Table 10): epochs of the frozen head, fine-tuning and the U-Net; the U-Net's width.
-    segmentation_epochs: tuple[int, int, int] = (60, 20, 30)
-    segmentation_unet_width: int = 8
-    mask_ratios: tuple[tuple[str, tuple[float, float]], ...] = (
+    segmentation_epochs: tuple[int, int, int] = field(default=(60, 20, 30), metadata=pair(*[count(1, MAX_EPOCHS)] * 3))
+    segmentation_unet_width: int = field(default=8, metadata=count(1, 1024))
+    mask_ratios: tuple[tuple[str, tuple[float, float]], ...] = field(default=(
         ("random", (0.3, 0.4)), ("random", (0.4, 0.5)), ("random", (0.5, 0.6)), ("random", (0.6, 0.7)),
-        ("random", (0.7, 0.8)), ("block", (0.10, 0.15)), ("block", (0.15, 0.20)), ("block", (0.175, 0.225)))
+        ("random", (0.7, 0.8)), ("block", (0.10, 0.15)), ("block", (0.15, 0.20)), ("block", (0.175, 0.225))),
+        metadata=list_of(pair(one_of("random", "block"), pair(*[number(0, 1, below=True)] * 2)), 0))
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        for kind, scale in self.mask_ratios:
+            MaskConfig(kind, scale)  # its own check: 0 <= lo <= hi < 1
 
 
 @dataclass(frozen=True)
@@ -172,17 +210,31 @@ class Profile:
     ptbxl: Source
     cpsc: Source
     ludb: Source | None
-    synthetic: int
+    synthetic: int = field(metadata=count(0, 10_000_000))
     model: ModelConfig
     pretrain: PretrainPlan
     evaluation: EvalPlan
-    ptbxl_splits: tuple[str, ...] = ("paper", "standard")
+    ptbxl_splits: tuple[str, ...] = field(default=("paper", "standard"), metadata=list_of(one_of("paper", "standard")))
     requires_gpu: bool = False
     pretrains: bool = True  # False: evaluates encoders given as files (``paper-eval``)
     deviations: tuple[str, ...] = ()
     # (dotted key, value) pairs set from the command line or papermill (see ``study.overrides``).
     overrides: tuple[tuple[str, Any], ...] = ()
     weimann: WeimannPlan | None = None  # None: Weimann's encoder only from a given file (Table 9)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        lengths = {s.recipe.n_samples for s in (*self.pretrain_sources, self.ptbxl, self.cpsc, self.ludb) if s}
+        if lengths - {self.model.n_samples}:
+            raise ValueError(f"model.n_patches x model.patch_size = {self.model.n_samples} samples, but the data "
+                             f"sources are prepared at {sorted(lengths)} (recipe.n_samples)")
+        # The evaluations' labels (the rows' ``split``, ``study.tables.evaluations``) the fine-tuning lists name.
+        labels = sorted({f"{s} split" for s in self.ptbxl_splits}
+                        | {"g1-g6 / g7", f"{self.evaluation.cpsc_folds}-fold CV"})
+        for key in ("finetune_on", "ablation_finetune_on"):
+            if unknown := sorted(set(getattr(self.evaluation, key) or ()) - set(labels)):
+                raise ValueError(f"evaluation.{key} names no evaluation of this profile: {unknown} (allowed: none, or "
+                                 f"a list of {', '.join(map(repr, labels))})")
 
     @property
     def table_note(self) -> str:

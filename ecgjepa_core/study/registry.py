@@ -8,18 +8,22 @@ here, one builder (a function ``Study -> TableResult``) and one thin notebook th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
+from ecgjepa_core.errors import UserFileError
 from ecgjepa_core.evaluation.recipes import probe_recipe
+from ecgjepa_core.files import atomic_write_text
 from ecgjepa_core.report import claims, figures, markdown, provenance
 from ecgjepa_core.study import (diagnostics, kim_vs_weimann, learning_curves, recipe_search, references,
                                 segmentation_table, tables)
 from ecgjepa_core.study.results import TableResult, to_frame
-from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_CENTRED, RB_REAL_ONLY, WEIMANN, Study, Variant,
+from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_CENTRED, RB_REAL_ONLY, RUN_COLUMNS, WEIMANN, Study,
+                                      Variant,
                                       masking_variant, without_cropa)
 
 
@@ -199,22 +203,24 @@ def recipe_searches(study: Study) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+RECIPES_TABLE = "pretraining_recipes"
+
+
 def publish_recipe_searches(study: Study) -> str:
     """``pretraining_recipes.csv`` / ``.md``: every candidate of every method's recipe search with the choice in
-    words (pretraining the candidates first); returns the Markdown to show, or why there is none."""
+    words (pretraining the candidates first), its provenance record listing their runs; returns the Markdown to
+    show, or why there is none."""
     searches = recipe_searches(study)
     if not len(searches):
         return "No recipe search in this profile: every run trains with the profile's own values."
     notes = [study.profile.table_note, recipe_search.caption(study), *recipe_search.chosen_sentences(searches)]
-    markdown.write_plain_table(searches, study.output_dir, "pretraining_recipes", "Pretraining recipes", notes)
-    return markdown.pipe_table(searches) + "\n\n" + "\n".join("- " + n for n in notes[1:])
-
-
-def all_runs(study: Study) -> list[Variant]:
-    """The tables' pretraining runs and every candidate of the recipe searches (a run folder may serve both)."""
+    files = markdown.write_plain_table(searches, study.output_dir, RECIPES_TABLE, "Pretraining recipes", notes)
     candidates = [replace(study.main_variant(method), recipe=c.recipe)
                   for method in searched_methods(study) for c in study.recipe_search(method).candidates]
-    return list(dict.fromkeys(pretrained_variants(study) + candidates))
+    runs = study.pretraining_summary(candidates)
+    provenance.write_identity(study.output_dir, RECIPES_TABLE, study.identity(), files,
+                              runs=json.loads(runs.to_json(orient="records")))
+    return markdown.pipe_table(searches) + "\n\n" + "\n".join("- " + n for n in notes[1:])
 
 
 def probe_text(study: Study) -> str:
@@ -239,7 +245,7 @@ def caption(study: Study, spec: TableSpec) -> str:
         text += f"\n{markdown.PROBE_MARK} {probe_text(study)}."
     keys = ", ".join(f"`{k}`" for k in spec.keys)
     return (f"{text}\n\n{markdown.KEYS_MARK} (`-p overrides`, README \"Overrides\"): {keys}.\n\n"
-            f"{study.profile.table_note} Kim's {study.model_text}.")
+            f"{study.profile.table_note} {study.models_text}.")
 
 
 def compute(study: Study, name: str) -> TableResult:
@@ -269,14 +275,17 @@ def write_table_files(study: Study, result: TableResult) -> Path:
     note = (f"Not run: this table compares pretraining runs of this study, and profile `{study.profile.name}` "
             "evaluates given encoders without pretraining. Run it with --profile paper."
             if spec.ablation_of_our_pretraining and not study.can_pretrain else "")
-    claims.save_test_scores(study.output_dir, result, ident)
+    scores = claims.save_test_scores(study.output_dir, result, ident)
     for side, frame in result.side_tables.items():
         title, notes = SIDE_TABLES[side]
         markdown.write_plain_table(frame, study.output_dir, side, title, [study.profile.table_note, *notes(frame)])
-    provenance.write_identity(study.output_dir, name, ident)
-    _, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
-                                 note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations)
-    md.write_text(md.read_text() + "\n" + findings(study, result) + "\n")  # judged on the files just written
+    csv, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
+                                   note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations)
+    atomic_write_text(md, md.read_text() + "\n" + findings(study, result) + "\n")  # judged on the files just written
+    records = [claims.record_stats_path(study.output_dir, name)] if result.record_stats is not None else []
+    runs = study.pretraining_summary(study.finished(spec.variants(study))) if study.can_pretrain else pd.DataFrame()
+    provenance.write_identity(study.output_dir, name, ident, [csv, md, scores, *records],
+                              runs=json.loads(runs.to_json(orient="records")))
     shown = markdown.compact(result.rows, spec.compact_metrics, spec.compact_ablations)
     if len(shown):
         figures.plot_ours_vs_paper(study.figures_dir / f"{name}_ours_vs_paper.png", shown,
@@ -309,17 +318,48 @@ def findings(study: Study, result: TableResult) -> str:
     return "\n".join(lines + [""] + [claims.describe(j) for j in judged])
 
 
+RUNS_TABLE = "pretraining_runs"
+
+
+def write_pretraining_runs(study: Study) -> pd.DataFrame:
+    """``pretraining_runs.csv`` / ``.md``: every pretraining run the published tables read, in table order, from
+    their provenance records: the results folder alone, so that rendering the report never pretrains (a fresh
+    clone re-renders committed results). UserFileError naming the tables whose records list no runs."""
+    records = {spec: provenance.read_identity(study.output_dir, spec.name) for spec in TABLES}
+    records = {spec: ident for spec, ident in records.items() if ident is not None}
+    if older := [spec for spec, ident in records.items() if "runs" not in ident]:
+        raise UserFileError(study.output_dir, f"the provenance records of {', '.join(s.name for s in older)} list no "
+                                              "pretraining runs (written by an older version): rerun their notebooks "
+                                              f"(run_all.sh --only {','.join(s.notebook[:2] for s in older)})")
+    searched = provenance.read_identity(study.output_dir, RECIPES_TABLE) or {}  # the recipe search's candidates
+    rows: dict[str, dict] = {}
+    for runs in [ident["runs"] for ident in records.values()] + [searched.get("runs", [])]:
+        for run in runs:
+            rows.setdefault(run["run"], run)
+    table = pd.DataFrame(list(rows.values()), columns=RUN_COLUMNS)
+    markdown.write_plain_table(table, study.output_dir, RUNS_TABLE, "Every pretraining run of this study",
+                               [study.profile.table_note])
+    return table
+
+
 def write_report(study: Study, allow_mixed: bool = False) -> Path:
-    """``REPORT.md`` from the published tables: refuses tables of different runs unless ``allow_mixed``,
-    and then names every difference at the top."""
+    """``REPORT.md`` from the published tables: refuses tables of different runs, or table files whose bytes are
+    not those their run wrote (edited, truncated), unless ``allow_mixed``, and then names every difference and
+    change at the top."""
     # The data table stays in data.md; the preamble counts it.
-    plain = ("pretraining_runs", "pretraining_recipes", kim_vs_weimann.DIAGNOSTICS, learning_curves.SUMMARY)
+    plain = (RUNS_TABLE, RECIPES_TABLE, kim_vs_weimann.DIAGNOSTICS, learning_curves.SUMMARY)
     identities = provenance.read_identities(study.output_dir, list(TABLE_ORDER))
     mixed = provenance.differences(identities)
+    changed = provenance.changes(study.output_dir, plain + TABLE_ORDER)
     if mixed and not allow_mixed:
         raise SystemExit("REPORT.md not written: the tables come from different runs (" + "; ".join(mixed) + "). "
                          "Rerun the series with one set of parameters, or pass -p allow_mixed true to write the "
                          "report with these differences named at its top.")
+    if changed and not allow_mixed:
+        raise SystemExit("REPORT.md not written: table files are not what their runs wrote (" + "; ".join(changed)
+                         + "). Rerun the notebooks that write them, or pass -p allow_mixed true to write the report "
+                         "with these files named at its top.")
+    mixed += [f"not as its run wrote it: {c}" for c in changed]
     n_boot = study.profile.evaluation.bootstrap
     judged = claims.judge_all(study.output_dir, n_boot, study.seed)
     head = markdown.pipe_table(claims.headline(judged, {spec.name: spec.title.split(" · ")[0] for spec in TABLES}))
@@ -329,7 +369,7 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
              "claims in full, its flags and its gap to the paper by metric.")
     first = next(iter(identities.values()), None)
     if first is not None and not mixed:
-        head += f"\n\nEvery table below: {markdown.provenance_line(first)} Kim's {study.model_text}."
+        head += f"\n\nEvery table below: {markdown.provenance_line(first)} {study.models_text}."
     return markdown.write_report(
         study.output_dir, study.profile.name, plain + TABLE_ORDER, study.profile.deviations, headline=head,
         preamble_text=markdown.preamble(study.output_dir, study.profile.name, study.seed),

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ecgjepa_core.errors import UserFileError, require_file
 from ecgjepa_core.evaluation import resampled as R
 from ecgjepa_core.evaluation.scoring import metric_functions
 from ecgjepa_core.report.paper import paper_cell
@@ -26,6 +28,7 @@ from ecgjepa_core.report.paper import paper_cell
 ROW_KEY = ("method", "encoder", "dataset", "task", "split", "protocol", "ablation")
 COLUMNS = list(ROW_KEY) + ["metric", "ours", "sd", "sd_over", "n_runs", "ci_low", "ci_high", "ci_over", "n_test",
                            "flags", "paper", "paper_sd", "difference", "details"]
+NUMBER_COLUMNS = ("ours", "sd", "n_runs", "ci_low", "ci_high", "n_test", "paper", "paper_sd", "difference")
 
 ML, MC = "multi-label", "multi-class"
 TASK = {ML: "multilabel", MC: "multiclass"}
@@ -85,6 +88,32 @@ class TableResult:
             if all(fields[f] == v for f, v in key.items()):
                 return fields, scores
         raise KeyError(f"{self.name}: no kept score set matches {key}")
+
+
+def read_rows(path: Path) -> pd.DataFrame:
+    """A result table's CSV (:data:`COLUMNS`, empty text fields as "" not NaN), or a UserFileError naming the file
+    and what is wrong: truncated (no line end at its end), unreadable, a column missing, a number cell that holds
+    no number (``n/a``); never a table read with a row or a number silently missing."""
+    path = require_file(path, "results table")
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        raise UserFileError(path, "truncated: its last line has no line end (cut while written or edited); rerun "
+                                  "the notebook that writes it")
+    try:
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise UserFileError(path, f"not a readable CSV ({(str(err).splitlines() or [''])[0]})") from None
+    if missing := [c for c in COLUMNS if c not in df.columns]:
+        raise UserFileError(path, f"missing columns {missing}: not a results table of this project")
+    for col in NUMBER_COLUMNS:
+        values = pd.to_numeric(df[col], errors="coerce")
+        if (bad := df[col].notna() & values.isna()).any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise UserFileError(path, f"line {i + 2}, column {col}: {df[col].iloc[i]!r} is not a number")
+        df[col] = values
+    for col in ROW_KEY + ("flags",):
+        df[col] = df[col].fillna("").astype(str)
+    return df
 
 
 def row_key(row: dict | pd.Series) -> tuple:

@@ -95,6 +95,9 @@ class Variant:
 
 
 RUN_SUMMARY = "summary.json"
+# The columns of a pretraining summary (``Study.pretraining_summary``; Weimann's runs describe mask and leads alike).
+RUN_COLUMNS = ("variant", "method", "mask", "cropa", "leads", "model", "recipe", "corpus_records", "epochs",
+               "steps", "final_loss", "wall_seconds", "run")
 RB = Variant("ECG-JEPA_rb", RANDOM_MASK)
 MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
 
@@ -265,6 +268,13 @@ class Study:
         return f"encoder {m.embed_dim} wide, {m.depth} blocks, {m.num_heads} heads"
 
     @property
+    def models_text(self) -> str:
+        """Every encoder behind the rows in words, for the captions: Kim's architecture of this profile (pretrained
+        here, random init) and each given file's own model, read from the file."""
+        given = "; ".join(f"{k} from {s.path.name}: {s.model_text}" for k, s in sorted(self.sources.items()))
+        return f"Kim's {self.model_text}" + (f"; {given}" if given else "")
+
+    @property
     def probe_seeds(self) -> tuple[int, ...]:
         return tuple(self.seed + s for s in self.profile.evaluation.probe_seeds)
 
@@ -345,6 +355,10 @@ class Study:
         self._finished[variant] = run_dir
         return run_dir, result
 
+    def finished(self, variants: list[Variant]) -> list[Variant]:
+        """Those of ``variants`` whose run this study found complete or trained (the runs a table read)."""
+        return [v for v in variants if v in self._finished]
+
     def pretraining_summary(self, variants: list[Variant]) -> pd.DataFrame:
         """One row per pretrained variant: size of its corpus, steps, final loss, wall time, run folder."""
         rows, seen = [], set()
@@ -364,7 +378,7 @@ class Study:
                          "corpus_records": info["corpus_records"], "epochs": info["epochs"], "steps": info["steps"],
                          "final_loss": round(info["final_loss"], 4), "wall_seconds": info["wall_seconds"],
                          "run": run_dir.name})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
     def data_summary(self) -> pd.DataFrame:
         """Every source of the profile prepared; records found / prepared / used, skips by reason.

@@ -188,8 +188,8 @@ def _resumable_state(run_dir: Path, cfg: PretrainConfig, model_cfg: ModelConfig,
         try:
             state = read_checkpoint_file(path)
             if not isinstance(state, dict) or (missing := [k for k in _STATE_KEYS if k not in state]):
-                raise CheckpointMismatchError(f"{path}: incomplete pretraining checkpoint (lacks "
-                                              f"{missing if isinstance(state, dict) else 'everything'})")
+                raise CheckpointMismatchError(path, "incomplete pretraining checkpoint (lacks "
+                                                    f"{missing if isinstance(state, dict) else 'everything'})")
         except (CorruptCheckpointError, CheckpointMismatchError) as err:
             problems.append(str(err))
             continue
@@ -201,8 +201,8 @@ def _resumable_state(run_dir: Path, cfg: PretrainConfig, model_cfg: ModelConfig,
                           f"(epoch {state['epoch']})" + (f", the damaged file kept as {DAMAGED}" if problems else ""))
         return state
     if problems:
-        raise CorruptCheckpointError(f"{'; '.join(problems)}. No readable checkpoint to resume from in {run_dir}: "
-                                     "move these files away to start the run afresh")
+        raise CorruptCheckpointError(run_dir, f"no readable checkpoint to resume from ({'; '.join(problems)}): "
+                                              "move these files away to start the run afresh")
     return None
 
 

@@ -106,7 +106,7 @@ def test_skips_counted_and_labels_served(source, tmp_path):
     cache = ensure_cache(reader, PAPER_RECIPE, tmp_path / "c", workers=2, chunk_size=3, progress=False)
     info = cache.info
     assert info["counts"] == {"index": 10, "kept": 8, "skipped": 2, "skipped_by_reason": {"too_short": 2},
-                              "records_with_zero_leads": 0}
+                              "records_with_zero_leads": 0, "record_warnings": 0}
     assert info["skipped"] == {"too_short": ["r00002", "r00007"]}
     assert "r00002" not in cache.records["record_id"].tolist() and cache.signals.shape[0] == 8
     x, y = CachedECGDataset(tmp_path / "c", ["label"])[2]
