@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ecgjepa_core.report import claims
-from ecgjepa_core.study.results import TableResult, TestScores, classification_cells, row_key, to_frame
+from ecgjepa_core.report.results import TableResult, TestScores, classification_cells, row_key, to_frame
 
 WHERE = dict(encoder="e", dataset="PTB-XL", task="multi-label", split="paper split", protocol="linear", ablation="")
 

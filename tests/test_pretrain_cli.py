@@ -33,8 +33,8 @@ def test_unknown_variant_lists_the_valid_keys():
 
 
 def test_help_lists_every_profiles_run_keys(capsys):
-    """The keys come from the code (a profile's ablation runs are named by their length: rb-nocropa-2ep in
-    cpu-study, rb-nocropa in paper, whose ablations run the main length)."""
+    """The keys come from the code (a profile's ablation runs are named by their seed: rb-nocropa-s1 in cpu-study,
+    rb-nocropa in paper, whose ablations run one seed)."""
     from ecgjepa_core.pretrain import variant_keys
 
     with pytest.raises(SystemExit):
@@ -43,7 +43,7 @@ def test_help_lists_every_profiles_run_keys(capsys):
     for profile in ("smoke", "cpu-study", "paper"):
         keys = variant_keys(profile)
         assert keys and f"{profile}: {', '.join(keys)}" in text
-    assert "rb-nocropa-2ep" in variant_keys("cpu-study") and "rb-nocropa" in variant_keys("paper")
+    assert "rb-nocropa-s1" in variant_keys("cpu-study") and "rb-nocropa" in variant_keys("paper")
     assert variant_keys("paper-eval") == [] and "paper-eval: (none" in text
 
 

@@ -8,7 +8,7 @@ import pytest
 from ecgjepa_core.evaluation import resampled as R
 from ecgjepa_core.evaluation.scoring import metric_functions
 from ecgjepa_core.report import claims
-from ecgjepa_core.study.results import CI_OVER_RUNS, ML, TableResult, TestScores, classification_cells, to_frame
+from ecgjepa_core.report.results import CI_OVER_RUNS, ML, TableResult, TestScores, classification_cells, to_frame
 from ecgjepa_core.study.tables import over_runs
 
 

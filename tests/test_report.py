@@ -9,7 +9,7 @@ import pandas as pd
 
 from ecgjepa_core.report import provenance
 from ecgjepa_core.report.markdown import compact_view, format_cell, paper_gap, write_report, write_table
-from ecgjepa_core.study.results import classification_cells, to_frame
+from ecgjepa_core.report.results import classification_cells, to_frame
 
 KEY = dict(encoder="pretrained here: mb", split="paper split", protocol="linear", ablation="")
 IDENT = {"commit": "a" * 40, "dirty": False, "profile": "smoke", "seed": 0, "overrides": {}, "encoders": {}}

@@ -19,7 +19,7 @@ from ecgjepa_core.report.claims import load_record_stats, load_test_scores, read
 from ecgjepa_core.report.markdown import MIXED_MARK
 from ecgjepa_core.study.learning_curves import verdicts, write_verdicts
 from ecgjepa_core.study.registry import TABLES, write_report, write_table_files
-from ecgjepa_core.study.results import TableResult
+from ecgjepa_core.report.results import TableResult
 from ecgjepa_core.study.study import Study
 
 from .report_checks import contradictions, sections

@@ -14,6 +14,8 @@ from ecgjepa_core.ranges import check_fields, count, divides, number, one_of, pa
 
 AttentionImpl = Literal["reference", "sdpa", "factorised"]
 MaskKind = Literal["random", "block"]
+TargetKind = Literal["paper", "centred", "standardised"]
+TARGET_KINDS = ("paper", "centred", "standardised")
 # Sanity limits of a transformer here: the paper's model is 768 wide, 12 blocks, 16 heads.
 MAX_WIDTH, MAX_DEPTH, MAX_HEADS = 8192, 64, 128
 
@@ -55,9 +57,11 @@ class ModelConfig:
     cropa: False gives plain full attention in the encoders (the ablation of Table 6/7).
     teacher_drop_path: the authors run the teacher in train mode, so stochastic depth is
     active in the target encoder during pretraining; False runs the teacher without it.
-    centred_targets: not in the paper. Subtract from every target token the batch's mean target at the same
-    (lead, time) position, so that the part of the target that position alone predicts carries no loss
-    (the encoder re-adds the positional table before every block, and position dominates its tokens).
+    targets: ``paper`` (the layer-normed teacher tokens). Not in the paper: ``centred`` subtracts from every target
+    token the batch's mean target at the same (lead, time) position, so that the part of the target that position
+    alone predicts carries no loss (the encoder re-adds the positional table before every block, and position
+    dominates its tokens); ``standardised`` also divides by the batch's sd there, so that what differs between
+    records is the whole target.
     """
 
     embed_dim: int = field(default=768, metadata=count(4, MAX_WIDTH))
@@ -75,7 +79,7 @@ class ModelConfig:
     attention: AttentionImpl = field(default="factorised", metadata=one_of("reference", "sdpa", "factorised"))
     cropa: bool = True
     teacher_drop_path: bool = True
-    centred_targets: bool = False
+    targets: TargetKind = field(default="paper", metadata=one_of(*TARGET_KINDS))
     mask: MaskConfig = field(default_factory=lambda: RANDOM_MASK)
 
     def __post_init__(self) -> None:

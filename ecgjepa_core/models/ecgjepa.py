@@ -177,6 +177,18 @@ class Predictor(nn.Module):
         return self.proj(self.norm(h)).reshape(B, L * self.cfg.n_patches, -1)
 
 
+def position_free(target: torch.Tensor, kind: str) -> torch.Tensor:
+    """(B, S, D) layer-normed teacher tokens as ``ModelConfig.targets`` asks: unchanged (``paper``), minus the batch's
+    mean at each token position (``centred``), or also divided by the batch's sd there (``standardised``). Under DDP
+    each rank uses its own share of the batch."""
+    if kind == "paper":
+        return target
+    target = target - target.mean(dim=0, keepdim=True)
+    if kind == "standardised":
+        target = target / (target.std(dim=0, keepdim=True, correction=0) + 1e-6)
+    return target
+
+
 @dataclass
 class JEPAStep:
     """Everything one forward pass computes; shapes for B samples, L leads, M masked patches."""
@@ -219,8 +231,7 @@ class ECGJEPA(nn.Module):
         with torch.no_grad():
             teacher_tokens = self.teacher(x)
             target = F.layer_norm(teacher_tokens, (teacher_tokens.shape[-1],))
-            if cfg.centred_targets:  # each rank's own batch under DDP
-                target = target - target.mean(dim=0, keepdim=True)
+            target = position_free(target, cfg.targets)
             target = target.view(B, L, cfg.n_patches, -1)[:, :, mask].reshape(B, -1, target.shape[-1])
         context = self.student(x, visible=~mask)
         predicted = self.predictor(context, mask)

@@ -29,7 +29,7 @@ from ecgjepa_core.evaluation import metrics as M
 from ecgjepa_core.evaluation.scoring import metric_functions
 from ecgjepa_core.evaluation import resampled as R
 from ecgjepa_core.files import atomic_write, atomic_write_text
-from ecgjepa_core.study.results import METRICS, RUN_DRAW_OFFSET, TASK, TableResult, TestScores, read_rows, row_key
+from ecgjepa_core.report.results import METRICS, RUN_DRAW_OFFSET, TASK, TableResult, TestScores, read_rows, row_key
 
 SCORES_DIR = "scores"
 EQUIVALENCE_MARGIN = 0.02  # AUC: about the paper's own rb–mb gap (0.906 vs 0.912); smaller is no difference

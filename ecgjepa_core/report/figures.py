@@ -347,7 +347,7 @@ def plot_ours_vs_paper(path: Path | str, table: pd.DataFrame, title: str = "Ours
                        max_rows: int = 30) -> Figure:
     """Ours beside the paper's value, one panel per metric, stacked.
 
-    ``table``: result rows (``study.results.COLUMNS``). Each row is a pair of horizontal bars: ours, with
+    ``table``: result rows (``report.results.COLUMNS``). Each row is a pair of horizontal bars: ours, with
     whiskers for its 95 % CI where the row has one, and the paper's value, with whiskers for its sd where the
     paper gives one. Each bar carries its value at its end, so that a zero reads as 0.000 rather than as no bar;
     each row is labelled by what distinguishes it (:func:`row_labels`); the legend sits below the panels, outside

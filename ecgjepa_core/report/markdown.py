@@ -1,6 +1,6 @@
 """Result tables as files people read, and ``REPORT.md``.
 
-``<name>.csv`` keeps every row at full precision (the schema of ``study.results``). ``<name>.md``
+``<name>.csv`` keeps every row at full precision (the schema of ``report.results``). ``<name>.md``
 states the protocol once in its caption, the provenance in one line, and shows the compact table:
 the first split of each dataset, one line per (method, encoder, dataset, task, protocol, ablation), one
 column per metric holding ours with its interval and the paper's value. Two lines above the table are

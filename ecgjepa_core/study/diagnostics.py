@@ -82,12 +82,13 @@ def diagnostics_row(study, method: str, run: str, mean_features: np.ndarray, pos
     train = data.rows(ptbxl_standard_split(data.records).train)
     f = np.asarray(mean_features)[train]
     rank = effective_rank(f)
-    row = {"method": method, "run": run, "recipe": study.recipe(variant).text() if variant is not None else "",
+    pretrained_here = variant is not None and study.given(variant) is None
+    row = {"method": method, "run": run, "recipe": study.recipe(variant).text() if pretrained_here else "",
            "dim": f.shape[1], "position_share": position_share, "effective_rank": rank,
            "effective_rank_uncentred": effective_rank(f, centre=False), "mean_sd": mean_feature_sd(f),
            "collapse": collapse_verdict(rank, f.shape[1]),
            "position": "dominates" if position_share > POSITION_DOMINATES else "does not dominate"}
-    if variant is not None and study.given(variant) is None:
+    if pretrained_here:
         row.update(shortcut_row(study, variant))
         row["loss"] = ("position explains it" if row["loss_position_only_ratio"] < SHORTCUT_RATIO
                        else "the record lowers it")

@@ -40,7 +40,7 @@ from ecgjepa_core.evaluation.scoring import headline_metric
 from ecgjepa_core.study import weimann_family
 from ecgjepa_core.study.datasets import LabelledSet
 from ecgjepa_core.study.profiles import LEADS_8_OF_12, WeimannPlan
-from ecgjepa_core.study.results import MC, ML, TASK, TableResult, TestScores, classification_cells, row_key, to_frame
+from ecgjepa_core.report.results import MC, ML, TASK, TableResult, TestScores, classification_cells, row_key, to_frame
 from ecgjepa_core.study.diagnostics import diagnostics_row as _diagnostics_row
 from ecgjepa_core.study.study import MB, RB, WEIMANN, Study
 from ecgjepa_core.study.tables import TableBuilder, over_runs
@@ -337,7 +337,9 @@ def paper_recipe_method(method: str) -> str:
     return f"{method} (paper's recipe)"
 
 
-CENTRED = f"{RB.method} (centred targets; not in the paper)"
+def shortcut_method(targets: str) -> str:
+    """The row name of rb with position-free targets (``Variant.targets``)."""
+    return f"{RB.method} ({targets} targets; not in the paper)"
 
 
 def rows_of(study: Study, data: LabelledSet) -> list[Row]:
@@ -350,7 +352,7 @@ def rows_of(study: Study, data: LabelledSet) -> list[Row]:
             lambda r=r: _kim(study, method, study.feature_key(r),
                              study.encoder(r), study.encoder_label(r), data) for r in variants], variants)
     def extra_name(v):
-        return CENTRED if v.centred_targets else paper_recipe_method(v.method)
+        return shortcut_method(v.targets) if v.targets != "paper" else paper_recipe_method(v.method)
     rows = [kim(v.method, study.main_runs(v)) for v in (MB, RB)]
     seeds = study.random_seeds
     kim_random = f"random init, seeds {'/'.join(map(str, seeds))} ({study.model_text})"

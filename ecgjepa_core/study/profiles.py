@@ -124,7 +124,8 @@ class PretrainPlan:
     search: RecipeSearch | None = None  # None: the values above are the recipe
     # pretraining seeds of every ablation setting (Tables 6-8)
     ablation_seeds: int = field(default=1, metadata=count(1, 100))
-    centred_variant: bool = False      # also pretrain rb with position-centred targets (not in the paper; Table 9)
+    # also pretrain rb with position-free targets ("centred" / "standardised"; not in the paper; Table 9)
+    shortcut_variant: str | None = field(default=None, metadata=optional(one_of("centred", "standardised")))
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -314,7 +315,7 @@ def smoke() -> Profile:
         model=ModelConfig(embed_dim=32, depth=2, num_heads=4, pred_embed_dim=16, pred_depth=1, pred_num_heads=2,
                           drop_path_rate=0.1, attention="factorised"),
         pretrain=PretrainPlan(epochs=2, batch_rb=16, batch_mb=16, lr_rb=1e-3, lr_mb=1e-3, warmup_epochs=1, seeds=2,
-                              ablation_epochs=1, centred_variant=True,
+                              ablation_epochs=1, shortcut_variant="centred",
                               search=RecipeSearch(lrs=(1e-3, 3e-3), warmup_epochs=0.5, ema_start=0.99)),
         evaluation=EvalPlan(probe_seeds=(0, 1, 2), finetune_epochs=2, finetune_seeds=2, supervised_epochs=2,
                             bootstrap=200, cpsc_folds=2, probe_recipe="code-standardised",
@@ -345,7 +346,7 @@ def cpu_study() -> Profile:
         model=ModelConfig(embed_dim=96, depth=3, num_heads=4, pred_embed_dim=48, pred_depth=2, pred_num_heads=4,
                           drop_path_rate=0.1, attention="factorised"),
         pretrain=PretrainPlan(epochs=4, batch_rb=32, batch_mb=32, lr_rb=5e-4, lr_mb=5e-4, warmup_epochs=1, seeds=3,
-                              ablation_seeds=2, centred_variant=True,
+                              ablation_seeds=2, shortcut_variant="centred",
                               search=RecipeSearch(lrs=(1e-4, 5e-4, 2e-3), warmup_epochs=0.25, ema_start=0.99)),
         evaluation=EvalPlan(finetune_epochs=4, finetune_patience=1, finetune_lrs=(1e-3, 3e-3), finetune_seeds=3,
                             finetune_on=("standard split",), supervised_epochs=20, ablation_finetune_on=(),

@@ -13,7 +13,7 @@ import numpy as np
 
 from ecgjepa_core.evaluation.feature_baseline import ecg_feature_matrix, feature_logistic_regression
 from ecgjepa_core.evaluation.resnet1d import train_resnet1d
-from ecgjepa_core.study.results import ML, TASK, TableResult
+from ecgjepa_core.report.results import ML, TASK, TableResult
 from ecgjepa_core.study.study import MB, RB, Study
 from ecgjepa_core.study.tables import (ALL_LEADS, CNN, CNN_TEXT, TableBuilder, _row, _seeded, evaluations, pooled_scores,
                                        probe_rows)

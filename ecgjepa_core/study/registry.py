@@ -21,8 +21,8 @@ from ecgjepa_core.files import atomic_write_text
 from ecgjepa_core.report import claims, figures, markdown, provenance
 from ecgjepa_core.study import (diagnostics, kim_vs_weimann, learning_curves, recipe_search, references,
                                 segmentation_table, tables)
-from ecgjepa_core.study.results import TableResult, to_frame
-from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_CENTRED, RB_REAL_ONLY, RUN_COLUMNS, WEIMANN, Study,
+from ecgjepa_core.report.results import TableResult, to_frame
+from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, RUN_COLUMNS, WEIMANN, Study,
                                       Variant,
                                       masking_variant, without_cropa)
 
@@ -72,14 +72,14 @@ def weimann_runs(study: Study) -> list[Variant]:
 
 def _kim_vs_weimann_variants(study: Study) -> list[Variant]:
     """The main runs of the three methods, each method with its paper's recipe where that can differ from the
-    method's (a searched one resolves to the chosen run folder if the search picks it), and rb with centred targets
-    where the profile asks for it (``Study.extra_runs`` decides with the search done)."""
+    method's (a searched one resolves to the chosen run folder if the search picks it), and rb with position-free
+    targets where the profile asks for it (``Study.extra_runs`` decides with the search done)."""
     plan = study.profile.pretrain
     methods = [v for v in (RB, MB) if study.given(v) is None] + ([WEIMANN] if weimann_runs(study) else [])
     extra = [study.with_paper_recipe(v) for v in methods
              if plan.search is not None or study.default_recipe(v.method) != study.paper_recipe(v.method)]
-    if plan.centred_variant and RB in methods:
-        extra.append(RB_CENTRED)
+    if plan.shortcut_variant is not None and RB in methods:
+        extra.append(study.shortcut_variant())
     return main_runs(study) + weimann_runs(study) + (extra if study.can_pretrain else [])
 
 
@@ -152,7 +152,7 @@ TABLES: tuple[TableSpec, ...] = (
               "them and the test records. Not a table of either paper.",
               kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants,
               keys=_PROBE_KEYS + ("weimann.probe_steps", "weimann.probe_batch", "weimann.attentive_seeds",
-                                  "weimann.tasks", "pretrain.centred_variant"),
+                                  "weimann.tasks", "pretrain.shortcut_variant"),
               compact_metrics=("AUC", "AUC (one-vs-rest)"), compact_ablations=("superdiagnostic", "ST-MEM")),
     TableSpec("table10_segmentation", "Table 10 · P, QRS and T segmentation (LUDB)", "11_segmentation",
               "segmentation",

@@ -17,7 +17,7 @@ from ecgjepa_core.data.ludb_segmentation import ludb_split, pipeline_check_split
 from ecgjepa_core.evaluation.segmentation import (NEUROKIT, UNET, SegmentationConfig, kim_adapter,
                                                   segmentation_table)
 from ecgjepa_core.report.segmentation_figure import plot_segmentation_overlay
-from ecgjepa_core.study.results import TableResult
+from ecgjepa_core.report.results import TableResult
 from ecgjepa_core.study.study import MB, RB, Study
 from ecgjepa_core.study.tables import TableBuilder
 

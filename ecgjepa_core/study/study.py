@@ -54,7 +54,7 @@ class Variant:
     seed: int = 0                    # pretraining seed, added to the study seed (the main runs repeat it)
     epochs: int | None = None        # None: the profile's main length; else the ablations' shorter one
     recipe: PretrainRecipe | None = None  # None: the method's recipe in this study (the search's choice)
-    centred_targets: bool = False    # the non-paper variant without the positional shortcut (ModelConfig)
+    targets: str = "paper"           # "centred" / "standardised": non-paper variants without the positional shortcut
 
     def with_seed(self, seed: int) -> "Variant":
         return replace(self, seed=seed)
@@ -76,8 +76,8 @@ class Variant:
             parts.append(f"{self.n_leads}lead")
         if not self.synthetic:
             parts.append("realonly")
-        if self.centred_targets:
-            parts.append("centred")
+        if self.targets != "paper":
+            parts.append(self.targets)
         return "-".join(parts) + self._recipe_tag + self._run_suffix
 
     @property
@@ -103,7 +103,6 @@ MB = Variant("ECG-JEPA_mb", MULTIBLOCK_MASK)
 
 
 RB_REAL_ONLY = replace(RB, synthetic=False)   # the synthetic-vs-real row of Table 1
-RB_CENTRED = replace(RB, centred_targets=True)  # not in the paper: the positional shortcut removed
 RB_12_LEADS = replace(RB, n_leads=12)          # Table 8
 WEIMANN = Variant("Weimann ECG-JEPA", MULTIBLOCK_MASK, cropa=False, n_leads=12, family="weimann")  # Table 9
 
@@ -194,19 +193,24 @@ class Study:
         """The main row of ``method`` (``ECG-JEPA_rb``, ``ECG-JEPA_mb``, ``Weimann ECG-JEPA``), first seed."""
         return {v.method: v for v in (RB, MB, WEIMANN)}[method]
 
+    def shortcut_variant(self) -> Variant:
+        """rb with the profile's position-free targets (``pretrain.shortcut_variant``; not in the paper)."""
+        return replace(RB, targets=self.profile.pretrain.shortcut_variant)
+
     def with_paper_recipe(self, variant: Variant) -> Variant:
         """``variant`` trained with its paper's own recipe at this length (one row per method)."""
         return replace(variant, recipe=self.paper_recipe(variant.method))
 
     def extra_runs(self, variant: Variant) -> list[Variant]:
         """The runs beside ``variant``'s main row in the readouts table: the method with its paper's recipe where the
-        study trains it with another, and for rb the variant with centred targets where the profile asks for it."""
+        study trains it with another, and for rb the variant without the positional shortcut where the profile asks for
+        it (``pretrain.shortcut_variant``)."""
         if not self.can_pretrain or self.given(variant) is not None:
             return []
         runs = [] if self.recipe_of(variant.method) == self.paper_recipe(variant.method) else [
             self.with_paper_recipe(variant)]
-        if variant == RB and self.profile.pretrain.centred_variant:
-            runs.append(RB_CENTRED)
+        if variant == RB and self.profile.pretrain.shortcut_variant is not None:
+            runs.append(self.shortcut_variant())
         return runs
 
     def recipe(self, variant: Variant) -> PretrainRecipe:
@@ -300,7 +304,7 @@ class Study:
         if variant.family == "weimann":
             return weimann_family.model_config(self.profile)
         return self.profile.model.replace(mask=variant.mask, cropa=variant.cropa, n_leads=variant.n_leads,
-                                          centred_targets=variant.centred_targets)
+                                          targets=variant.targets)
 
     def pretrain_config(self, variant: Variant) -> PretrainConfig:
         recipe = self.recipe(variant)

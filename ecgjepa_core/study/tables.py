@@ -2,7 +2,7 @@
 
 Each ``tableN_*`` builder runs the protocol of docs/protocols.md for every row of that table that
 this project can produce and returns a :class:`TableResult`: rows of the one schema of
-``study.results`` and the test scores of every seed behind them.
+``report.results`` and the test scores of every seed behind them.
 
 Aggregation, stated in every row: linear probes are repeated over the study's probe seeds (mean ±
 population sd over seeds); the 95 % CI is a bootstrap over test records of that mean.
@@ -23,7 +23,7 @@ from ecgjepa_core.evaluation.finetune_search import finetune_search
 from ecgjepa_core.evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
 from ecgjepa_core.evaluation.resnet1d import low_shot_resnet1d
 from ecgjepa_core.study.datasets import LabelledSet, cpsc_splits, ptbxl_splits
-from ecgjepa_core.study.results import (MC, ML, TASK, TableResult, TestScores, classification_cells,
+from ecgjepa_core.report.results import (MC, ML, TASK, TableResult, TestScores, classification_cells,
                                         row_key, to_frame)
 from ecgjepa_core.models.ecgjepa import Encoder
 from ecgjepa_core.study.study import (MB, RB, RB_12_LEADS, RB_REAL_ONLY, Study, Variant, masking_variant,

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from ecgjepa_core.models.ecgjepa import ECGJEPA
+from ecgjepa_core.models.ecgjepa import ECGJEPA, position_free
 from ecgjepa_core.models.weimann import WeimannJEPA, gather_tokens
 
 
@@ -45,12 +45,10 @@ class ShortcutLosses:
 
 
 def _kim_targets(model: ECGJEPA, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """(B, L·M, D) layer-normed teacher tokens at the masked positions (centred if the model's targets are)."""
+    """(B, L·M, D) layer-normed teacher tokens at the masked positions (made position-free as the model's are)."""
     B, L = x.shape[:2]
     tokens = model.teacher(x)
-    target = F.layer_norm(tokens, (tokens.shape[-1],))
-    if model.cfg.centred_targets:
-        target = target - target.mean(dim=0, keepdim=True)
+    target = position_free(F.layer_norm(tokens, (tokens.shape[-1],)), model.cfg.targets)
     return target.view(B, L, model.cfg.n_patches, -1)[:, :, mask].reshape(B, -1, tokens.shape[-1])
 
 

@@ -42,7 +42,7 @@ from ecgjepa_core import files, run
 from ecgjepa_core.errors import UserFileError
 from ecgjepa_core.report import claims, markdown, provenance
 from ecgjepa_core.study import registry
-from ecgjepa_core.study.results import TableResult, TestScores, read_rows, row_key, to_frame
+from ecgjepa_core.report.results import TableResult, TestScores, read_rows, row_key, to_frame
 from ecgjepa_core.study.study import Study
 
 TABLE = "table1_linear"
