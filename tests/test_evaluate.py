@@ -245,6 +245,13 @@ def test_regression_on_noise_is_no_better_than_the_mean():
     assert r.mae.mae == pytest.approx(baseline, rel=0.1)
 
 
+def test_regression_without_varying_features_predicts_the_training_mean():
+    rng = np.random.default_rng(1)
+    ttr, tte = rng.normal(90, 17, size=50), rng.normal(90, 17, size=20)
+    r = feature_regression(np.zeros((50, 1)), ttr, np.zeros((20, 1)), tte, n_boot=0)
+    assert r.mae.mae == pytest.approx(np.abs(tte - ttr.mean()).mean())
+
+
 # --- random-init baseline ------------------------------------------------------------------------
 
 def test_random_encoder_is_seeded_without_touching_the_global_rng():

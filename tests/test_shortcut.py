@@ -52,7 +52,7 @@ def test_position_free_targets_have_zero_batch_mean_at_every_position(kind):
     from ecgjepa_core.training.shortcut import _kim_targets
     with torch.no_grad():
         target = _kim_targets(model, x, mask)
-    assert target.mean(dim=0).abs().max() < 1e-5
+    assert target.mean(dim=0).abs().max() < 1e-4  # float32 rounding of a mean of O(1) values
     if kind == "standardised":
         assert torch.allclose(target.std(dim=0, correction=0), torch.ones(()), atol=1e-3)
     assert torch.isfinite(model.step(x, mask).loss)

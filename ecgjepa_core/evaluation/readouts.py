@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-from tqdm import tqdm  # text bars: no ipywidgets needed, readable in executed notebooks
+
+from ecgjepa_core.progress import progress_bar
 
 READOUTS = {"mean": "mean-pool", "stats": "pooled statistics (mean, max, sd)"}
 
@@ -88,7 +89,7 @@ def token_readouts(encode: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray
     pooled: dict[str, list[torch.Tensor]] = {r: [] for r in readouts}
     kept = []
     starts = range(0, len(x), batch_size)
-    for start in tqdm(starts, desc="tokens", disable=not progress or len(starts) < 2):
+    for start in progress_bar(starts, desc="tokens", disable=not progress):
         tokens = encode(x[start:start + batch_size]).float().cpu()
         for readout in readouts:
             pooled[readout].append(pool_tokens(tokens, readout))

@@ -45,6 +45,8 @@ def fit_least_squares(x: np.ndarray, z: np.ndarray, ridge: float) -> tuple[np.nd
     xc = x - mean
     gram = xc.T @ xc
     lam = ridge * np.trace(gram) / x.shape[1]
+    if not gram.any():  # no feature varies (e.g. the constant predictor's zeros): the fit is the mean
+        return np.zeros(x.shape[1]), float(z.mean())
     w = np.linalg.solve(gram + lam * np.eye(x.shape[1]), xc.T @ z)
     return w, float(z.mean() - mean @ w)
 
