@@ -146,6 +146,7 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
     workers = (os.cpu_count() or 1) if workers is None else workers
     files = source_files(reader, _known_source_files(out_dir))
     src_fp = source_fingerprint(reader, index, files)
+    fingerprinted = time.monotonic()
     tmp = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)  # this process's own earlier attempt
     mark_as_build(tmp)
@@ -187,6 +188,8 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
             "skipped": dict(sorted(skipped.items())), "warnings": index_warnings(index), "zero_leads": zero_leads,
             "package_version": __version__, "workers": workers,
             "wall_seconds": round(time.monotonic() - started, 3),
+            "phase_seconds": {"index_and_fingerprint": round(fingerprinted - started, 3),
+                              "records": round(time.monotonic() - fingerprinted, 3)},
         }
         (tmp / SOURCES).write_text(json.dumps(files))
         (tmp / INFO).write_text(json.dumps(info, indent=1))
