@@ -120,3 +120,30 @@ def test_the_paper_profile_prepares_every_source(scale_root, tmp_path, monkeypat
         "skip_reason"] == "too_short").sum()
     [split] = datasets.cpsc_splits(profile, cpsc)  # g7 present: the paper's split, not k-fold
     assert len(split.test) == (cpsc.records["folder"] == "g7").sum() > 0
+
+
+@pytest.mark.slow
+def test_the_rehearsal_stages_run_on_scale_data(scale_root, tmp_path):
+    """Each measured stage of the rehearsal runs alone on scale data and says what it counted."""
+    env = {**__import__("os").environ, "ECGJEPA_DATA": str(scale_root), "ECGJEPA_CACHE": str(tmp_path / "cache"),
+           "ECGJEPA_ALLOW_CPU": "1"}
+    tiny = json.dumps({"evaluation.bootstrap": 50})
+
+    def stage(*args):
+        out = tmp_path / "stage.json"
+        done = subprocess.run([sys.executable, "-m", "ecgjepa_core.scale.stages", *args, "--overrides", tiny,
+                               "--out", str(out)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(out.read_text())
+
+    prepared = stage("prepare", "--source", "code15", "--workers", "1")
+    assert 0 < prepared["kept"] == prepared["records"] < MINIMUM["code15"]  # the paper's rule acts in the index
+    assert set(prepared["phases_s"]) == {"index", "index_and_fingerprint", "records"}
+    for source in ("chapman_ningbo", "ptbxl", "cpsc2018", "ludb"):
+        stage("prepare", "--source", source, "--workers", "1")
+    reopened = stage("reopen")
+    assert set(reopened["phases_s"]) == {"chapman_ningbo", "code15", "ptbxl", "cpsc2018", "ludb"}
+    loaded = stage("loader")
+    assert loaded["records"] == 2 * loaded["corpus"] > 0 and len(loaded["records_per_s_by_epoch"]) == 2
+    boot = stage("bootstrap")
+    assert boot["records"] == 2 and boot["resamples"] == 50  # PTB-XL fold 10 at the minimum count
