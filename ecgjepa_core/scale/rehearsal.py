@@ -116,6 +116,16 @@ class Rehearsal:
     def downstream_records(self) -> int:
         return sum(s["records"] for s in self.stages if s["stage"] in ("prepare ptbxl", "prepare cpsc2018"))
 
+    def rerun(self, names: list[str], size: dict) -> dict:
+        """``size`` (this fraction's entry of the JSON) with the data stages ``names`` measured again in the
+        existing run folder (e.g. ``loader`` after a change to how it is measured)."""
+        for name in names:
+            self._stage(name, next(s["group"] for s in size["stages"] if s["stage"] == name),
+                        *(["--workers", str(self.loader_workers)] if name == "loader" else []))
+        fresh = {s["stage"]: s for s in self.stages}
+        return {**size, "stages": [fresh.get(s["stage"], s) for s in size["stages"]],
+                "remeasured": {"stages": names, "git": git_state()["commit"]}}
+
     def run(self) -> dict:
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
@@ -135,7 +145,7 @@ class Rehearsal:
         encoders = f"rb={exported / 'rb.pt'},mb={exported / 'mb.pt'}"
         self._stage("features", "evaluation", "--encoders", encoders)
         self._series("paper-eval", ["-p", "encoders", encoders])
-        return {"fraction": self.fraction, "counts": counts(self.fraction),
+        return {"fraction": self.fraction, "git": git_state()["commit"], "counts": counts(self.fraction),
                 "data": {k: v for k, v in data.items() if k != "differences"}, "generated_here": generated is not None,
                 "disk_mib": {"data": round(sum(d.get("bytes", 0) for d in data["datasets"].values()) / 2**20, 1),
                              **{p.name: round(sum(f.stat().st_blocks * 512 for f in p.rglob("*") if f.is_file())
@@ -163,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loader-workers", type=int, default=0, help="DataLoader workers of the loader stage "
                                                                    "(the pretraining loop's default: 0)")
     ap.add_argument("--nice", type=int, default=5)
+    ap.add_argument("--stages", help="measure only these data stages again (comma-separated, e.g. loader) in the "
+                                     "existing run folders; the other stages keep their measurements")
     ap.add_argument("--report", action="store_true", help="only write the slopes, projection and figure from --json")
     args = ap.parse_args(argv)
     if args.report:
@@ -171,9 +183,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.work is None:
         ap.error("--work is required to run the stages")
+    command = ["python", "scripts/rehearse_scale.py", *(argv or sys.argv[1:])]
     for fraction in (float(f) for f in args.fractions.split(",")):
-        size = Rehearsal(fraction, args.work, TINY_MODEL, args.loader_workers, args.nice).run()
-        merge(args.json, size, TINY_MODEL, ["python", "scripts/rehearse_scale.py", *(argv or sys.argv[1:])])
+        rehearsal = Rehearsal(fraction, args.work, TINY_MODEL, args.loader_workers, args.nice)
+        if args.stages:
+            earlier = {s["fraction"]: s for s in json.loads(args.json.read_text())["sizes"]}[fraction]
+            size = rehearsal.rerun(args.stages.split(","), earlier)
+        else:
+            size = rehearsal.run()
+        merge(args.json, size, TINY_MODEL, command)
     return 0
 
 
