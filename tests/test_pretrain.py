@@ -162,3 +162,13 @@ def test_invalid_config_raises():
         PretrainConfig(precision="fp8")
     with pytest.raises(ValueError):
         PretrainConfig(epochs=0)
+
+
+def test_loader_workers_change_nothing(tmp_path):
+    """DataLoader workers (on a GPU machine they load the next batches while the GPU computes) give the run of
+    the in-process loader step for step: the same records, and the same draws from the global RNG."""
+    serial = pretrain(_dataset(), TINY, CFG, tmp_path / "serial")
+    workers = pretrain(_dataset(), TINY, replace(CFG, num_workers=2), tmp_path / "workers")
+    assert workers.final_loss == serial.final_loss
+    assert _numbers(_log_rows(tmp_path / "serial")) == _numbers(_log_rows(tmp_path / "workers"))
+    _assert_same_tensors(_state(tmp_path / "serial")["model"], _state(tmp_path / "workers")["model"])

@@ -118,3 +118,13 @@ def test_a_finished_run_is_found_once_per_study(tmp_path, monkeypatch):
     assert calls == []
     fresh = Study("smoke", tmp_path / "out", progress=False, overrides={"pretrain.epochs": 1})
     assert fresh.pretrained(rb) == (run_dir, None)  # a new study finds the finished folder on disk
+
+
+def test_pretraining_loads_with_workers_on_a_gpu_only(monkeypatch):
+    from ecgjepa_core.study.study import MB, Study, loader_workers
+
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert (loader_workers("cuda"), loader_workers("cuda:1"), loader_workers("cpu")) == (4, 4, 0)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert loader_workers("cuda") == 1
+    assert Study("smoke", device="cpu").pretrain_config(MB).num_workers == 0

@@ -41,7 +41,7 @@ from ecgjepa_core import __version__
 from ecgjepa_core.paths import shared_dir
 from ecgjepa_core.data.cache_folder import (INFO, RECORDS, SIGNALS, SOURCES, CacheLocationError, locked,
                                            mark_as_build, refuse_overlap, remove_leftovers, swap_in)
-from ecgjepa_core.data.fingerprint import source_files, source_fingerprint, source_roots
+from ecgjepa_core.data.fingerprint import source_files, source_fingerprint, source_roots, source_stats
 from ecgjepa_core.data.preprocess import Recipe
 from ecgjepa_core.data.records import RecordError, RecordWarning, index_warnings, left_out
 
@@ -155,6 +155,7 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
     workers = (os.cpu_count() or 1) if workers is None else workers
     files = source_files(reader, _known_source_files(out_dir))
     src_fp = source_fingerprint(reader, index, files)
+    fingerprinted = time.monotonic()
     tmp = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)  # this process's own earlier attempt
     mark_as_build(tmp)
@@ -199,6 +200,8 @@ def build_cache(reader, recipe: Recipe, out_dir: Path | str, workers: int | None
             "zero_leads": zero_leads,
             "package_version": __version__, "workers": workers,
             "wall_seconds": round(time.monotonic() - started, 3),
+            "phase_seconds": {"index_and_fingerprint": round(fingerprinted - started, 3),
+                              "records": round(time.monotonic() - fingerprinted, 3)},
         }
         (tmp / SOURCES).write_text(json.dumps(files))
         (tmp / INFO).write_text(json.dumps(info, indent=1))
@@ -273,15 +276,42 @@ def _known_source_files(out_dir: Path) -> dict[str, list]:
     return known if isinstance(known, dict) else {}
 
 
+# Caches this process found valid, with the stat keys of their source and cache files at that moment. The
+# reader's code cannot change inside a process, so while no key changes the cache is still valid: asking for it
+# again costs a stat of each file instead of the reader's index (every header, every CODE-15 tracing's start).
+_FOUND_VALID: dict[tuple, tuple[dict, PreparedCache]] = {}
+
+
+def _file_keys(reader, out_dir: Path) -> dict:
+    keys = {name: key for name, (_, key) in source_stats(reader).items()}
+    for name in (SIGNALS, RECORDS, INFO, SOURCES):
+        st = (out_dir / name).stat()
+        keys[f"<cache>/{name}"] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    return keys
+
+
 def ensure_cache(reader, recipe: Recipe, out_dir: Path | str, **build_kwargs) -> PreparedCache:
     """Reuse the cache in ``out_dir`` if valid for ``reader`` + ``recipe``; otherwise rebuild it."""
+    out_dir = Path(out_dir).resolve()
+    options = sorted((k, str(v)) for k, v in vars(reader).items() if not k.startswith("_"))
+    memo = (out_dir, type(reader).__qualname__, repr(options), recipe.fingerprint())
+    if memo in _FOUND_VALID:
+        keys, cache = _FOUND_VALID.pop(memo)
+        try:
+            if _file_keys(reader, out_dir) == keys:
+                _FOUND_VALID[memo] = keys, cache
+                return cache
+        except OSError:  # a cache file is gone: validate from scratch
+            pass
     index = reader.index()
     try:
-        return load_cache(out_dir, reader, recipe, index)
+        cache = load_cache(out_dir, reader, recipe, index)
     except StaleCacheError as why:
         log.info("rebuilding cache: %s", why)
-    build_cache(reader, recipe, out_dir, index=index, **build_kwargs)
-    return load_cache(out_dir, reader, recipe, index)
+        build_cache(reader, recipe, out_dir, index=index, **build_kwargs)
+        cache = load_cache(out_dir, reader, recipe, index)
+    _FOUND_VALID[memo] = _file_keys(reader, out_dir), cache
+    return cache
 
 
 class CachedECGDataset(torch.utils.data.Dataset):

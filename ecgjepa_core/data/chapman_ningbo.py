@@ -80,7 +80,7 @@ class ChapmanNingboReader:
         header = read_header(base)
         if header.sig_len < self.min_samples:
             raise RecordError(header_path(base), "too_short", f"{header.sig_len} samples < {self.min_samples}")
-        signal, _, zero_leads = read_wfdb_physical(base, FS, self.min_samples if self.crop else None)
+        signal, _, zero_leads = read_wfdb_physical(base, FS, self.min_samples if self.crop else None, header)
         meta = {"dx": parse_dx(header_fields(header.comments).get("Dx", "")),
                 "n_samples_original": header.sig_len, "zero_leads": zero_leads}
         return Record(str(record_id), signal, FS, STANDARD_12_LEADS, header_path(base), meta)

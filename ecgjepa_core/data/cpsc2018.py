@@ -109,7 +109,7 @@ class Cpsc2018Reader:
             raise RecordError(hea, *problem)
         if header.sig_len < self.min_samples:
             raise RecordError(hea, "too_short", f"{header.sig_len} samples < {self.min_samples} (10 s)")
-        signal, _, zero_leads = read_wfdb_physical(base, FS, self.min_samples if self.crop else None)
+        signal, _, zero_leads = read_wfdb_physical(base, FS, self.min_samples if self.crop else None, header)
         meta = {"folder": base.parent.name, "dx": codes, "labels": cpsc_multi_hot(codes),
                 "n_samples_original": header.sig_len, "zero_leads": zero_leads}
         return Record(str(record_id), signal, FS, STANDARD_12_LEADS, hea, meta)

@@ -41,14 +41,21 @@ def source_files(reader, known: dict[str, list] | None = None) -> dict[str, list
     """
     known = known or {}
     table = {}
+    for name, (path, key) in source_stats(reader).items():
+        old = known.get(name)
+        table[name] = key + [old[4] if old and old[:4] == key else file_digest(path)]
+    return table
+
+
+def source_stats(reader) -> dict[str, tuple[Path, list[int]]]:
+    """Relative path → (path, [size, mtime_ns, ctime_ns, inode]) of every source file (no file is read)."""
+    table = {}
     for root in source_roots(reader):
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for path in files:
             st = path.stat()
-            key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-            name = path.relative_to(root.parent).as_posix()
-            old = known.get(name)
-            table[name] = key + [old[4] if old and old[:4] == key else file_digest(path)]
+            table[path.relative_to(root.parent).as_posix()] = (path, [st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                                                                      st.st_ino])
     return table
 
 

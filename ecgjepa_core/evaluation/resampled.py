@@ -26,14 +26,19 @@ def bootstrap_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
 
 def weighted_auc(positive: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """(B,) ROC-AUC of bool labels (N,) against scores (N,) under record weights (B, N); NaN where a
-    resample lacks positives or negatives. Ties count one half, as average ranks do."""
+    resample lacks positives or negatives. Ties count one half, as average ranks do.
+
+    The weight per score level is summed over the records sorted by score (O(B·N), not the O(B·N·K) of a
+    product with the (N, K) level indicator); with count weights every sum is an exact integer, so the
+    result does not depend on the order of summation."""
     if not len(scores):
         return np.full(len(weights), np.nan)
     _, group = np.unique(scores, return_inverse=True)
-    onehot = np.zeros((len(scores), group.max() + 1))
-    onehot[np.arange(len(scores)), group] = 1.0
-    pos = (weights * positive) @ onehot               # (B, K) positive weight per score level
-    neg = (weights * ~positive) @ onehot
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])  # first record of each score level
+    w, positive = weights[:, order], positive[order]
+    pos = np.add.reduceat(w * positive, starts, axis=1)   # (B, K) positive weight per score level
+    neg = np.add.reduceat(w * ~positive, starts, axis=1)
     below = np.cumsum(neg, axis=1) - neg               # negative weight strictly below each level
     total = pos.sum(1) * neg.sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -94,6 +94,13 @@ class Variant:
         return LEADS_8_OF_12 if self.n_leads == 8 else tuple(range(12))
 
 
+def loader_workers(device: str) -> int:
+    """DataLoader worker processes of pretraining: on a GPU up to 4, which load the next batches while it computes
+    (in the training process, loading would stall it for each batch: docs/scale.md); on a CPU none, the cores
+    being the model's. Workers change no number of a run (``training.pretrain``)."""
+    return min(4, (os.cpu_count() or 1) - 1) if str(device).startswith("cuda") else 0
+
+
 RUN_SUMMARY = "summary.json"
 # The columns of a pretraining summary (``Study.pretraining_summary``; Weimann's runs describe mask and leads alike).
 RUN_COLUMNS = ("variant", "method", "mask", "cropa", "leads", "model", "recipe", "corpus_records", "epochs",
@@ -309,14 +316,16 @@ class Study:
     def pretrain_config(self, variant: Variant) -> PretrainConfig:
         recipe = self.recipe(variant)
         if variant.family == "weimann":
-            return weimann_family.pretrain_config(self.profile, self.epochs_of(variant), self.seed + variant.seed,
-                                                  self.device, self.progress, recipe)
-        plan = self.profile.pretrain
-        rb = variant.mask.kind == "random"
-        return PretrainConfig(epochs=self.epochs_of(variant), batch_size=plan.batch_rb if rb else plan.batch_mb,
-                              lr=recipe.lr, warmup_epochs=recipe.warmup_epochs, ema_start=recipe.ema_start,
-                              precision=plan.precision, save_every=plan.save_every, seed=self.seed + variant.seed,
-                              device=self.device, progress=self.progress)
+            cfg = weimann_family.pretrain_config(self.profile, self.epochs_of(variant), self.seed + variant.seed,
+                                                 self.device, self.progress, recipe)
+        else:
+            plan = self.profile.pretrain
+            rb = variant.mask.kind == "random"
+            cfg = PretrainConfig(epochs=self.epochs_of(variant), batch_size=plan.batch_rb if rb else plan.batch_mb,
+                                 lr=recipe.lr, warmup_epochs=recipe.warmup_epochs, ema_start=recipe.ema_start,
+                                 precision=plan.precision, save_every=plan.save_every, seed=self.seed + variant.seed,
+                                 device=self.device, progress=self.progress)
+        return replace(cfg, num_workers=loader_workers(self.device))
 
     def run_dir(self, variant: Variant, corpus_fingerprint: str) -> Path:
         """``runs/<profile>/<key>-<hash of model, optimisation and data>``."""

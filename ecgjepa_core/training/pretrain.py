@@ -324,7 +324,9 @@ def pretrain(dataset: Dataset, model_cfg: ModelConfig | WeimannConfig, cfg: Pret
                                       drop_last=False))
         loader = DataLoader(dataset, batch_size=cfg.batch_size // world, sampler=sampler, drop_last=False,
                             num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
-                            persistent_workers=cfg.num_workers > 0)
+                            # workers restarted each epoch: every epoch's iterator then draws its seed from the
+                            # global RNG as the in-process loader does, so workers change no number of the run
+                            persistent_workers=False)
         schedule = PretrainSchedule(len(loader), cfg.epochs, cfg.lr, cfg.warmup_epochs, cfg.lr_min,
                                     cfg.ema_start, cfg.ema_end)
         if plan is not None:

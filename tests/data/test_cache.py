@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -186,3 +187,30 @@ def test_memory_stays_bounded(tmp_path):
     growth_mb = int(out.stdout.split()[-1])
     assert growth_mb < 40, growth_mb
     assert np.load(tmp_path / "c" / "signals.npy", mmap_mode="r").shape == (2000, 12, 2500)
+
+
+class CountingReader(SyntheticReader):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._indexed = 0
+
+    def index(self) -> pd.DataFrame:
+        self._indexed += 1
+        return super().index()
+
+
+def test_a_cache_found_valid_is_not_indexed_again_until_a_file_changes(source, tmp_path, caplog):
+    """Each notebook asks for the same caches many times (every pretraining variant opens the corpus): after the
+    first check, an unchanged cache costs a stat of its files, not the reader's index; any change is still seen."""
+    reader, out = CountingReader(source, 5), tmp_path / "c"
+    first = ensure_cache(reader, PAPER_RECIPE, out, workers=1, progress=False)
+    assert reader._indexed == 1
+    assert ensure_cache(reader, PAPER_RECIPE, out, workers=1, progress=False) is first and reader._indexed == 1
+    stat = source.stat()
+    source.write_bytes(b"v9")  # same size, mtime set back: only the change time tells
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with caplog.at_level(logging.INFO, logger="ecgjepa_core.data.cache"):
+        rebuilt = ensure_cache(reader, PAPER_RECIPE, out, workers=1, progress=False)
+    assert reader._indexed == 2 and "source data changed" in caplog.text and rebuilt is not first
+    build_cache(reader, PAPER_RECIPE, out, workers=1, progress=False)  # rebuilt behind its back
+    assert ensure_cache(reader, PAPER_RECIPE, out, workers=1, progress=False) is not rebuilt
