@@ -101,8 +101,9 @@ class EvalPlan:
     cpsc_folds: int = 5
     # Evaluations (by label) on which the CroPA ablation fine-tunes; None = all of them.
     ablation_finetune_on: tuple[str, ...] | None = None
-    # LUDB segmentation (Table 10): epochs of the frozen head, fine-tuning and the U-Net; the U-Net's width.
-    segmentation_epochs: tuple[int, int, int] = (60, 20, 30)
+    # LUDB segmentation (Table 10): the most epochs of the frozen head, fine-tuning and the U-Net (each stops
+    # early on the validation records, ``SegmentationConfig.patience``); the U-Net's width.
+    segmentation_epochs: tuple[int, int, int] = (60, 50, 60)
     segmentation_unet_width: int = 8
     mask_ratios: tuple[tuple[str, tuple[float, float]], ...] = (
         ("random", (0.3, 0.4)), ("random", (0.4, 0.5)), ("random", (0.5, 0.6)), ("random", (0.6, 0.7)),
@@ -229,7 +230,7 @@ def cpu_study() -> Profile:
                               ablation_epochs=2),
         evaluation=EvalPlan(finetune_epochs=4, finetune_patience=1, finetune_lrs=(1e-3, 3e-3),
                             finetune_on=("standard split",), supervised_epochs=20, ablation_finetune_on=(),
-                            probe_recipe="code-standardised", segmentation_epochs=(30, 6, 15)),
+                            probe_recipe="code-standardised", segmentation_epochs=(60, 50, 60)),
         # Weimann's size by measurement: seconds per pretraining step of 32 records, fp32 on 2 busy cores, median
         # of 8 interleaved rounds: Kim mb (96 wide, 3 blocks) 5.13; Weimann 192/3 5.10, 128/5 4.89, 160/3 4.02,
         # 128/3 3.61 (an earlier round: Kim mb 7.95, Weimann 96/3 4.85, 128/3 4.93). Same epochs and batch as
