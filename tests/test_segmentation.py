@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from ecgjepa_core.checkpoint import save_checkpoint
 from ecgjepa_core.data.ludb_segmentation import load_segmentation_set, pipeline_check_split
 from ecgjepa_core.evaluation.baselines import random_encoder
 from ecgjepa_core.evaluation.delineation import METRICS
@@ -18,8 +20,10 @@ from ecgjepa_core.evaluation.unet1d import UNet1d
 from ecgjepa_core.models.weimann import WeimannEncoder
 from ecgjepa_core.models.weimann_config import WeimannConfig
 from ecgjepa_core.paths import SAMPLE_DIR
-from ecgjepa_core.report.segmentation_figure import plot_segmentation_overlay
+from ecgjepa_core.report.segmentation_figure import plot_segmentation_curves, plot_segmentation_overlay
 from ecgjepa_core.study.profiles import smoke
+from ecgjepa_core.study.segmentation_table import table10_segmentation
+from ecgjepa_core.study.study import Study
 
 LUDB = SAMPLE_DIR / "ludb"
 TINY = SegmentationConfig(epochs_frozen=2, epochs_finetune=1, epochs_unet=1, unet_width=4, bootstrap=20)
@@ -103,6 +107,8 @@ def test_kim_segmentation_end_to_end_on_the_sample(tmp_path):
     runs = curves.groupby(["method", "protocol"]).size().to_dict()
     assert runs == {**{(n, "frozen"): 2 for n in encoders}, **{(n, "fine-tuned"): 1 for n in encoders},
                     (UNET, "from scratch"): 1}
+    plot_segmentation_curves(tmp_path / "curves.png", curves)
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
     neurokit = next(r for r in res.runs if r.protocol == "no training")
     assert neurokit.protocol_info["QRS boundaries"] == "its ECG_R_Onsets / ECG_R_Offsets"
     assert set(res.claims["claim"]) == {"fine-tuned beats frozen", "pretraining beats random init"}
@@ -133,3 +139,20 @@ def test_weimann_tokens_plug_in():
     assert run.pred.shape == (1, 12, 5000) and run.input == "12 leads @ 500 Hz"
     assert "25 samples x 12 leads" in run.protocol_info["head"]
 
+
+def test_table10_keeps_learning_curves_and_says_what_each_run_did(tmp_path):
+    files = {key: save_checkpoint(tmp_path / f"{key}.pt", random_encoder(smoke().model, seed))
+             for seed, key in enumerate(("rb", "mb"), start=1)}
+    study = Study("smoke", tmp_path / "out", encoders={k: str(v) for k, v in files.items()}, progress=False)
+    rows = table10_segmentation(study).rows
+    assert {"IoU P", "IoU QRS", "IoU T", "mIoU (P, QRS, T)"} <= set(rows.metric)
+    neurokit = rows[rows.method == NEUROKIT]
+    onset = neurokit.set_index("metric").loc["QRS onset error (ms)", "ours"]
+    assert neurokit.details.str.contains(f"ECG_R_Onsets, ECG_R_Offsets; dwt gives no other QRS boundary): "
+                                         f"mean error {onset:+.0f} ms at the onset", regex=False).all()
+    trained = rows[rows.method != NEUROKIT]
+    assert trained.details.str.contains(r"lr .*, epochs: \d+ run, best \d+ kept \(at most \d+, patience 10\)").all()
+    curves = pd.read_csv(tmp_path / "out" / "table10_segmentation_curves.csv")
+    assert list(curves.columns) == ["method", "protocol", "input"] + CURVE_COLUMNS
+    assert len(curves.groupby(["method", "protocol"])) == 3 * 2 + 1  # rb, mb, random init x 2 protocols; U-Net
+    assert (tmp_path / "out" / "figures" / "table10_segmentation_curves.png").stat().st_size > 10_000
