@@ -202,8 +202,10 @@ class SegmentationConfig:
     * Frozen whitened head, lr 3e-3 / 1e-2 / 3e-2: mb 0.232 / 0.233 / 0.242 (the rate barely matters
       once the tokens are whitened; 1e-2 kept).
 
-    Cost on one thread: a U-Net epoch ~1.5 s, a fine-tuning epoch ~2 s, a frozen-head epoch ~0.4 s
-    with its validation; neurokit2 on the 100 test records ~40 s, reading the 200 records ~20 s.
+    CPU time on one thread (2 shared cores): a U-Net epoch ~1.5 s, a fine-tuning epoch ~2 s, a
+    frozen-head epoch ~0.4 s with its validation; neurokit2 on the 100 test records ~40 s, reading
+    the 200 records ~20 s. Table 10 at the cpu-study profile (three encoders): 420–465 s of CPU time
+    in all, of which ~30 s in the parent and the rest in the workers.
     """
 
     epochs_frozen: int = 60
