@@ -1,4 +1,5 @@
-"""The segmentation figure: a test ECG with the cardiologists' P/QRS/T segments and predicted ones.
+"""The segmentation figures: a test ECG with the cardiologists' P/QRS/T segments and predicted ones, and
+the learning curves of the trained segmenters.
 
 Built like :mod:`ecgjepa_core.report.figures` (a ``Figure`` without pyplot, saved as PNG, returned).
 """
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -62,6 +64,38 @@ def plot_segmentation_overlay(path: Path | str, ecg: np.ndarray, truth: np.ndarr
     handles = [Patch(color=WAVE_COLOURS[c], label=CLASSES[c]) for c in (1, 2, 3)]
     handles.append(Patch(color=UNKNOWN_COLOUR, label="not annotated"))
     axes[0].legend(handles=handles, ncol=4, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.02), frameon=False)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+CURVE_PANELS = (("train_loss", "training loss (epoch mean)"), ("val_miou_waves", "validation mIoU (P, QRS, T)"),
+                ("val_iou_P", "validation IoU of P"))
+PROTOCOL_STYLES = {"frozen": ":", "fine-tuned": "-", "from scratch": "-"}
+CURVE_COLOURS = tuple(PALETTE[k] for k in (0, 1, 2, 4, 5, 6, 7, 8, 9))  # no vermilion: too close to orange
+
+
+def plot_segmentation_curves(path: Path | str, curves: pd.DataFrame, title: str = "") -> Figure:
+    """One panel per measure of :data:`CURVE_PANELS` against the epoch, one line per run (colour: method,
+    line style: protocol), a dot on the kept epoch (best validation mIoU). ``curves``: rows of
+    :meth:`~ecgjepa_core.evaluation.segmentation.SegmentationResults.curves`."""
+    fig = Figure(figsize=(15, 4.2))
+    axes = fig.subplots(1, len(CURVE_PANELS))
+    colours = {m: CURVE_COLOURS[k % len(CURVE_COLOURS)] for k, m in enumerate(dict.fromkeys(curves["method"]))}
+    for (method, protocol, _), run in curves.groupby(["method", "protocol", "input"], sort=False):
+        run = run.sort_values("epoch")
+        kept = run.loc[run["val_miou_waves"].idxmax()]
+        for ax, (column, _) in zip(axes, CURVE_PANELS):
+            ax.plot(run["epoch"], run[column], PROTOCOL_STYLES.get(protocol, "--"), color=colours[method],
+                    linewidth=1.3, label=f"{method} ({protocol})")
+            ax.plot([kept["epoch"]], [kept[column]], "o", color=colours[method], markersize=4)
+    for ax, (column, label) in zip(axes, CURVE_PANELS):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        if column != "train_loss":
+            ax.set_ylim(0, 1)
+    axes[-1].legend(fontsize=7, loc="lower right")
     if title:
         fig.suptitle(title)
     return _save(fig, path)

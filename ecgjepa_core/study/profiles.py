@@ -189,8 +189,9 @@ class EvalPlan:
     cpsc_folds: int = field(default=5, metadata=count(2, 100))
     # Evaluations (by label) on which the CroPA ablation fine-tunes; None = all of them.
     ablation_finetune_on: tuple[str, ...] | None = None
-    # LUDB segmentation (Table 10): epochs of the frozen head, fine-tuning and the U-Net; the U-Net's width.
-    segmentation_epochs: tuple[int, int, int] = field(default=(60, 20, 30), metadata=pair(*[count(1, MAX_EPOCHS)] * 3))
+    # LUDB segmentation (Table 10): the most epochs of the frozen head, fine-tuning and the U-Net (each stops
+    # early on the validation records, ``SegmentationConfig.patience``); the U-Net's width.
+    segmentation_epochs: tuple[int, int, int] = field(default=(60, 50, 60), metadata=pair(*[count(1, MAX_EPOCHS)] * 3))
     segmentation_unet_width: int = field(default=8, metadata=count(1, 1024))
     mask_ratios: tuple[tuple[str, tuple[float, float]], ...] = field(default=(
         ("random", (0.3, 0.4)), ("random", (0.4, 0.5)), ("random", (0.5, 0.6)), ("random", (0.6, 0.7)),
@@ -350,7 +351,7 @@ def cpu_study() -> Profile:
                               search=RecipeSearch(lrs=(1e-4, 5e-4, 2e-3), warmup_epochs=0.25, ema_start=0.99)),
         evaluation=EvalPlan(finetune_epochs=4, finetune_patience=1, finetune_lrs=(1e-3, 3e-3), finetune_seeds=3,
                             finetune_on=("standard split",), supervised_epochs=20, ablation_finetune_on=(),
-                            probe_recipe="code-standardised", segmentation_epochs=(30, 6, 15),
+                            probe_recipe="code-standardised", segmentation_epochs=(60, 50, 60),
                             mask_ratios=(("random", (0.3, 0.4)), ("random", (0.6, 0.7)), ("block", (0.10, 0.15)),
                                          ("block", (0.175, 0.225)))),
         # Weimann's size by measurement: seconds per pretraining step of 32 records, fp32 on 2 busy cores, median

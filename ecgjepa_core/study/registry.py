@@ -157,18 +157,27 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("table10_segmentation", "Table 10 · P, QRS and T segmentation (LUDB)", "11_segmentation",
               "segmentation",
               "Per-sample P / QRS / T labels on LUDB against its cardiologists: linear token-to-sample head on the "
-              "frozen or fine-tuned encoder, a 1-D U-Net from scratch, neurokit2's delineator; epochs chosen on the "
-              "validation records; one seed. Kim's v5 numbers: reported, unverified.",
+              "frozen or fine-tuned encoder (the same recipe for random init), a 1-D U-Net from scratch, neurokit2's "
+              "delineator; early stopping on the validation records, learning curves in "
+              "table10_segmentation_curves.csv; 95 % CI over test records; one seed. neurokit2's QRS onset is its "
+              "R-onset key (ECG_R_Onsets), which lands in the P wave or PR segment: hence its early onset error. "
+              "Kim's v5 numbers: reported, unverified.",
               segmentation_table.table10_segmentation, _first_runs,
               keys=("evaluation.segmentation_epochs", "evaluation.segmentation_unet_width", "evaluation.bootstrap",
                     "ludb.path"),
-              compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "QRS onset Se", "QRS onset error (ms)"),
-              figures=segmentation_table.overlay_figure),
+              compact_metrics=("mIoU (P, QRS, T)", "mIoU (with none)", "IoU P", "IoU QRS", "IoU T",
+                               "QRS onset error (ms)"),
+              figures=segmentation_table.segmentation_figures),
 )
 REGISTRY = {spec.name: spec for spec in TABLES}
 # Plain tables a builder computes alongside its table: name -> (title, notes of the frame).
-SIDE_TABLES = {kim_vs_weimann.DIAGNOSTICS: (
-    "Representation diagnostics", lambda frame: [diagnostics.caption(), *diagnostics.summary_sentences(frame)])}
+SIDE_TABLES = {
+    kim_vs_weimann.DIAGNOSTICS: ("Representation diagnostics",
+                                 lambda frame: [diagnostics.caption(), *diagnostics.summary_sentences(frame)]),
+    segmentation_table.CURVES: ("Table 10 · learning curves", lambda frame: [
+        "One row per run and epoch: training loss and the validation records' measures; the kept epoch is the one "
+        "with the best validation mIoU (P, QRS, T), training stopping after the patience without a better one."]),
+}
 TABLE_ORDER = tuple(spec.name for spec in TABLES)
 # Figures in the report: the method's pictures, pretraining, then each table's figures in table order.
 FIGURE_ORDER = ("ecg_example", "masking_strategies", "cropa_mask", "pretraining_curves", "learning_curves",
