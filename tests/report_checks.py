@@ -70,7 +70,7 @@ def _runs(text: str, sections_: dict[str, str]) -> list[str]:
 def _table(spec, body: str, rows: pd.DataFrame, raw_promised: bool) -> list[str]:
     title = spec.title.split(" · ")[0]
     shown = compact(rows, spec.compact_metrics, spec.compact_ablations)
-    view = compact_view(rows, spec.compact_metrics, spec.compact_ablations)
+    view = compact_view(rows, spec.compact_metrics, spec.compact_ablations, across=spec.compact_across)
     table = pipe_rows(body)
     cells = [c for row in table[1:] for c in row]
     problems = []

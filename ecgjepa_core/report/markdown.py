@@ -92,13 +92,14 @@ def short_encoder(label: str) -> str:
 
 
 def compact_view(rows: pd.DataFrame, metrics: Iterable[str] | None = None, ablations: Iterable[str] | None = None,
-                 digits: int = 3) -> pd.DataFrame:
-    """One line per (method, encoder, dataset, task, protocol, ablation); one column per metric:
+                 digits: int = 3, across: str = "metric") -> pd.DataFrame:
+    """One line per (method, encoder, dataset, task, protocol, ablation, metric) less ``across``; one column per
+    value of ``across`` (the metric, or e.g. the protocol where a table reads each encoder several ways):
     ``ours [95 % CI] · paper``. A key column that holds one value throughout is left out."""
     shown = compact(rows, metrics, ablations)
     if shown.empty:
         return pd.DataFrame()
-    keys = ["method", "encoder", "dataset", "task", "protocol", "ablation"]
+    keys = [k for k in ("method", "encoder", "dataset", "task", "protocol", "ablation", "metric") if k != across]
     lines = []
     for key, group in shown.groupby(keys, sort=False):
         line = dict(zip(keys, key))
@@ -111,10 +112,10 @@ def compact_view(rows: pd.DataFrame, metrics: Iterable[str] | None = None, ablat
                 cell += f" · {_fmt(_nan(r.paper), digits)}"
             if isinstance(r.flags, str) and r.flags:
                 cell += f" {FLAG_MARK}"
-            line[r.metric] = cell
+            line[getattr(r, across)] = cell
         lines.append(line)
     view = pd.DataFrame(lines).fillna("")
-    constant = [k for k in ("dataset", "task", "protocol", "ablation") if view[k].nunique() <= 1]
+    constant = [k for k in ("dataset", "task", "protocol", "ablation", "metric") if k in keys and view[k].nunique() <= 1]
     if not view["encoder"].str.startswith("checkpoint").any():  # all pretrained here: the method says it
         constant.append("encoder")
     view = view.drop(columns=constant)
@@ -184,10 +185,10 @@ def numbers_text(shown: pd.DataFrame) -> str:
 
 
 def table_markdown(rows: pd.DataFrame, name: str, metrics: Iterable[str] | None = None,
-                   ablations: Iterable[str] | None = None) -> str:
+                   ablations: Iterable[str] | None = None, across: str = "metric") -> str:
     """The compact table with the lines written from its rows: splits shown, what the numbers are, the cells'
     legend, the table, its flags (what ``<name>.md`` and the notebooks show below the caption)."""
-    view = compact_view(rows, metrics, ablations)
+    view = compact_view(rows, metrics, ablations, across=across)
     if not len(view):
         return "(no rows)"
     shown = compact(rows, metrics, ablations)
@@ -220,7 +221,7 @@ def provenance_line(ident: dict) -> str:
 
 def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: str, caption: str, ident: dict,
                 note: str = "", metrics: Iterable[str] | None = None,
-                ablations: Iterable[str] | None = None) -> tuple[Path, Path]:
+                ablations: Iterable[str] | None = None, across: str = "metric") -> tuple[Path, Path]:
     """``<name>.csv`` (every row) and ``<name>.md`` (title, caption, provenance, compact table, flags)."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -230,7 +231,7 @@ def write_table(rows: pd.DataFrame, results_dir: Path | str, name: str, title: s
              f"`{name}.csv`.", ""]
     if note:
         parts += [f"**{note}**", ""]
-    atomic_write_text(md_path, "\n".join(parts) + "\n" + table_markdown(rows, name, metrics, ablations))
+    atomic_write_text(md_path, "\n".join(parts) + "\n" + table_markdown(rows, name, metrics, ablations, across))
     return csv_path, md_path
 
 
@@ -239,14 +240,16 @@ DETAIL_COLUMNS = ("recipe_fingerprint", "source_fingerprint", "model", "mask", "
 
 
 def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, title: str,
-                      notes: Iterable[str] = ()) -> tuple[Path, Path]:
+                      notes: Iterable[str] = (), digits: int | None = None) -> tuple[Path, Path]:
     """A table without paper counterparts (data counts, pretraining runs) as CSV (every column) + Markdown
-    (without the :data:`DETAIL_COLUMNS`)."""
+    (without the :data:`DETAIL_COLUMNS`; with ``digits``, its float columns to that many significant digits)."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     atomic_write_text(csv_path, df.to_csv(index=False))
     shown = df.drop(columns=[c for c in DETAIL_COLUMNS if c in df.columns])
+    if digits is not None:
+        shown = shown.apply(lambda c: c.map(lambda x: float(f"{x:.{digits}g}")) if c.dtype.kind == "f" else c)
     body = pipe_table(shown) if len(shown.columns) else "(none)"
     atomic_write_text(md_path, "\n".join([f"## {title}", ""] + [f"- {n}" for n in notes] + ["", body, ""]))
     provenance.write_identity(results_dir, name, {}, (csv_path, md_path))  # the report checks their content
@@ -313,11 +316,12 @@ MIXED_MARK = "**Mixed provenance: these tables were not all computed in one run.
 
 def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[str], deviations: Iterable[str],
                  headline: str, preamble_text: str = "", provenance_notes: Iterable[str] = (),
-                 figures_order: Iterable[str] = (), notice: str = "") -> Path:
+                 figures_order: Iterable[str] = (), notice: str = "", summarised: Iterable[str] = ()) -> Path:
     """``REPORT.md``: what must be known before any number (mixed provenance, the profile's ``notice``), the
     headline table, provenance, what ran, one compact table per paper table, the figures in table order, every
-    deviation."""
+    deviation. The tables in ``summarised`` keep their title and notes here, their rows in ``<name>.md``."""
     results_dir = Path(results_dir)
+    tables = list(tables)
     parts = [f"# ECG-JEPA reproduction — profile `{profile_name}`", ""]
     notes = list(provenance_notes)
     if notes:
@@ -332,6 +336,10 @@ def write_report(results_dir: Path | str, profile_name: str, tables: Iterable[st
     # gaps in full.
     texts = [(results_dir / f"{name}.md").read_text() if (results_dir / f"{name}.md").exists()
              else f"## {name}\n\n(not produced in this run)\n" for name in tables]
+    summarised = set(summarised)
+    texts = ["\n".join([line for line in text.splitlines() if not line.startswith("|")] + [f"Every row: `{name}.md`."])
+             if name in summarised and (results_dir / f"{name}.md").exists() else text
+             for name, text in zip(tables, texts)]
     once = {mark: list(dict.fromkeys(item for text in texts for line in text.splitlines() if line.startswith(mark)
                                      for item in line[len(mark):].strip().rstrip(".").split("; ")))
             for mark in STATED_ONCE}

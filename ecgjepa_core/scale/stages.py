@@ -105,7 +105,7 @@ def features(profile: Profile, encoders: str) -> dict:
 
 def bootstrap(profile: Profile, seed: int = 0) -> dict:
     """One cell's bootstrap CI at PTB-XL's test size (fold 10), 71 statements, the profile's resamples."""
-    from ecgjepa_core.study.results import classification_cells
+    from ecgjepa_core.report.results import classification_cells
 
     test = datasets.ptbxl(profile, progress=False).records["strat_fold"].eq(10).sum()
     rng = np.random.default_rng(seed)

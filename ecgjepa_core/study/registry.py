@@ -44,6 +44,7 @@ class TableSpec:
     ablation_of_our_pretraining: bool = False   # compares our own pretraining runs: given files do not enter
     compact_metrics: tuple[str, ...] | None = None  # the metrics of the compact table (None: all; the CSV has all)
     compact_ablations: tuple[str, ...] | None = None  # likewise, the ablation settings it shows
+    compact_across: str = "metric"  # the compact table's columns: one per metric, or e.g. one per protocol
     figures: Callable[[Study, TableResult], None] | None = None  # its own figures, drawn when it is published
 
 
@@ -153,7 +154,8 @@ TABLES: tuple[TableSpec, ...] = (
               kim_vs_weimann.table9_kim_vs_weimann, _kim_vs_weimann_variants,
               keys=_PROBE_KEYS + ("weimann.probe_steps", "weimann.probe_batch", "weimann.attentive_seeds",
                                   "weimann.tasks", "pretrain.shortcut_variant"),
-              compact_metrics=("AUC", "AUC (one-vs-rest)"), compact_ablations=("superdiagnostic", "ST-MEM")),
+              compact_metrics=("AUC", "AUC (one-vs-rest)"), compact_ablations=("superdiagnostic", "ST-MEM"),
+              compact_across="protocol"),
     TableSpec("table10_segmentation", "Table 10 · P, QRS and T segmentation (LUDB)", "11_segmentation",
               "segmentation",
               "Per-sample P / QRS / T labels on LUDB against its cardiologists: linear token-to-sample head on the "
@@ -287,9 +289,11 @@ def write_table_files(study: Study, result: TableResult) -> Path:
     scores = claims.save_test_scores(study.output_dir, result, ident)
     for side, frame in result.side_tables.items():
         title, notes = SIDE_TABLES[side]
-        markdown.write_plain_table(frame, study.output_dir, side, title, [study.profile.table_note, *notes(frame)])
+        markdown.write_plain_table(frame, study.output_dir, side, title, [study.profile.table_note, *notes(frame)],
+                                   digits=4)
     csv, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
-                                   note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations)
+                                   note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations,
+                                   across=spec.compact_across)
     atomic_write_text(md, md.read_text() + "\n" + findings(study, result) + "\n")  # judged on the files just written
     records = [claims.record_stats_path(study.output_dir, name)] if result.record_stats is not None else []
     runs = study.pretraining_summary(study.finished(spec.variants(study))) if study.can_pretrain else pd.DataFrame()
@@ -309,7 +313,8 @@ def show(study: Study, result: TableResult) -> str:
     it shows, what its numbers are, the compact table and its flags."""
     spec = table_spec(result.name)
     return (caption(study, spec) + "\n\n"
-            + markdown.table_markdown(result.rows, result.name, spec.compact_metrics, spec.compact_ablations))
+            + markdown.table_markdown(result.rows, result.name, spec.compact_metrics, spec.compact_ablations,
+                                      spec.compact_across))
 
 
 def figures_of(study: Study, name: str) -> list:
@@ -382,4 +387,5 @@ def write_report(study: Study, allow_mixed: bool = False) -> Path:
     return markdown.write_report(
         study.output_dir, study.profile.name, plain + TABLE_ORDER, study.profile.deviations, headline=head,
         preamble_text=markdown.preamble(study.output_dir, study.profile.name, study.seed),
-        provenance_notes=mixed, figures_order=FIGURE_ORDER, notice=study.profile.notice)
+        provenance_notes=mixed, figures_order=FIGURE_ORDER, notice=study.profile.notice,
+        summarised=(kim_vs_weimann.DIAGNOSTICS,))
