@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ecgjepa_core.report import provenance
-from ecgjepa_core.report.markdown import compact_view, format_cell, paper_gap, write_report, write_table
+from ecgjepa_core.report.markdown import compact_view, format_cell, paper_gap, write_plain_table, write_report, write_table
 from ecgjepa_core.report.results import classification_cells, to_frame
 
 KEY = dict(encoder="pretrained here: mb", split="paper split", protocol="linear", ablation="")
@@ -107,3 +107,11 @@ def test_every_key_a_caption_names_is_an_override_key():
     valid = set(overridable_keys(get_profile("smoke")))
     assert all(spec.keys for spec in TABLES)
     assert {key for spec in TABLES for key in spec.keys} - valid == set()
+
+
+def test_a_plain_table_told_apart_by_method_keeps_it_in_markdown(tmp_path):
+    frame = pd.DataFrame({"method": ["ECG-JEPA_rb", "ECG-JEPA_mb"], "run": ["rb-1", "mb-2"], "val_auc": [0.8, 0.7]})
+    _, runs_md = write_plain_table(frame, tmp_path, "runs", "Runs")  # the runs table: its variant names the method
+    assert "ECG-JEPA_rb" not in runs_md.read_text()
+    _, md = write_plain_table(frame, tmp_path, "recipes", "Recipes", hidden=("run",))
+    assert "| ECG-JEPA_rb |" in md.read_text() and "rb-1" not in md.read_text()

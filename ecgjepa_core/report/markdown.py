@@ -240,14 +240,16 @@ DETAIL_COLUMNS = ("recipe_fingerprint", "source_fingerprint", "model", "mask", "
 
 
 def write_plain_table(df: pd.DataFrame, results_dir: Path | str, name: str, title: str,
-                      notes: Iterable[str] = (), digits: int | None = None) -> tuple[Path, Path]:
+                      notes: Iterable[str] = (), digits: int | None = None,
+                      hidden: Iterable[str] = ()) -> tuple[Path, Path]:
     """A table without paper counterparts (data counts, pretraining runs) as CSV (every column) + Markdown
-    (without the :data:`DETAIL_COLUMNS`; with ``digits``, its float columns to that many significant digits)."""
+    without the :data:`DETAIL_COLUMNS` or, where given, without the ``hidden`` columns (a table whose rows are
+    told apart by ``method`` keeps it); with ``digits``, its float columns to that many significant digits."""
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     atomic_write_text(csv_path, df.to_csv(index=False))
-    shown = df.drop(columns=[c for c in DETAIL_COLUMNS if c in df.columns])
+    shown = df.drop(columns=[c for c in (tuple(hidden) or DETAIL_COLUMNS) if c in df.columns])
     if digits is not None:
         shown = shown.apply(lambda c: c.map(lambda x: float(f"{x:.{digits}g}")) if c.dtype.kind == "f" else c)
     body = pipe_table(shown) if len(shown.columns) else "(none)"

@@ -225,7 +225,8 @@ def publish_recipe_searches(study: Study) -> str:
     if not len(searches):
         return "No recipe search in this profile: every run trains with the profile's own values."
     notes = [study.profile.table_note, recipe_search.caption(study), *recipe_search.chosen_sentences(searches)]
-    files = markdown.write_plain_table(searches, study.output_dir, RECIPES_TABLE, "Pretraining recipes", notes)
+    files = markdown.write_plain_table(searches, study.output_dir, RECIPES_TABLE, "Pretraining recipes", notes,
+                                       hidden=("run",))
     candidates = [replace(study.main_variant(method), recipe=c.recipe)
                   for method in searched_methods(study) for c in study.recipe_search(method).candidates]
     runs = study.pretraining_summary(candidates)
@@ -290,7 +291,7 @@ def write_table_files(study: Study, result: TableResult) -> Path:
     for side, frame in result.side_tables.items():
         title, notes = SIDE_TABLES[side]
         markdown.write_plain_table(frame, study.output_dir, side, title, [study.profile.table_note, *notes(frame)],
-                                   digits=4)
+                                   digits=4, hidden=("run",))
     csv, md = markdown.write_table(result.rows, study.output_dir, name, spec.title, caption(study, spec), ident,
                                    note=note, metrics=spec.compact_metrics, ablations=spec.compact_ablations,
                                    across=spec.compact_across)
