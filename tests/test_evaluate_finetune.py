@@ -8,6 +8,7 @@ import torch
 
 from ecgjepa_core.evaluation import (FINETUNE_CODE, FINETUNE_PAPER, finetune, random_encoder,
                                      random_init_linear_probe, supervised_from_scratch)
+from ecgjepa_core.evaluation.scoring import balanced_class_weights, loss_fn
 from tests.test_evaluate import one_thread, tiny_cfg, toy_signals  # noqa: F401 (autouse fixture)
 
 # A faster-learning variant for toy data; everything else is the named recipe.
@@ -114,3 +115,31 @@ def test_random_init_baselines_run(data):
                                       recipe=FAST_PAPER, n_boot=0, progress=False)
     assert scratch.protocol["epochs"] == 2 and "supervised from scratch" in scratch.protocol["recipe"]
     assert "downstream task only" in scratch.protocol["encoder"]
+
+
+def test_balanced_weights_give_every_class_the_same_total_weight():
+    y = np.array([0, 0, 0, 0, 0, 0, 2, 2])  # class 1 absent
+    w = balanced_class_weights("multiclass", y, 3)
+    assert torch.allclose(w, torch.tensor([8 / 12, 0.0, 8 / 4]))
+    per_class = np.bincount(y, weights=w.numpy()[y], minlength=3)
+    assert per_class[0] == pytest.approx(per_class[2])
+    # the weighted loss is the mean over classes of each class's mean loss
+    logits = torch.randn(len(y), 3, generator=torch.Generator().manual_seed(0))
+    each = torch.nn.functional.cross_entropy(logits, torch.as_tensor(y), reduction="none")
+    want = (each[:6].mean() + each[6:].mean()) / 2
+    assert float(loss_fn("multiclass", w)(logits, torch.as_tensor(y))) == pytest.approx(float(want), rel=1e-6)
+    ml = balanced_class_weights("multilabel", np.array([[1, 0, 1], [0, 0, 1], [0, 0, 1], [0, 0, 1]]), 3)
+    assert torch.allclose(ml, torch.tensor([3.0, 1.0, 1.0]))  # 3 negatives per positive; no positive; no negative
+
+
+def test_balanced_finetune_says_its_loss_and_rejects_unknown_weights(data):
+    xtr, ytr, xte, yte = data
+    keep = np.concatenate([np.flatnonzero(ytr == 0), np.flatnonzero(ytr != 0)[:16]])  # 32 of class 0, 16 others
+    args = (random_encoder(tiny_cfg(), seed=0), xtr[keep], ytr[keep], xte, yte, "multiclass")
+    plain = finetune(*args, recipe=FAST_CODE, n_boot=0, progress=False)
+    balanced = finetune(*args, recipe=FAST_CODE, n_boot=0, progress=False, class_weights="balanced")
+    assert balanced.protocol["loss"] == "cross-entropy, classes weighted by inverse training frequency"
+    assert plain.protocol["loss"] == "cross-entropy"
+    assert not np.array_equal(plain.test_scores, balanced.test_scores)
+    with pytest.raises(ValueError, match="class_weights"):
+        finetune(*args, recipe=FAST_CODE, n_boot=0, progress=False, class_weights="inverse")

@@ -39,3 +39,13 @@ def test_search_picks_the_learning_rate_that_trains(data):
     assert r.metrics["accuracy"] > 0.6  # 3 balanced classes: chance is 1/3
     assert r.protocol["search"].startswith("lr 1e-07: val auc_ovr") and "lr 0.003" in r.protocol["search"]
     assert r.protocol["selection"] == "best epoch on the validation split"
+
+
+def test_the_search_grid_holds_the_authors_lr_only_where_the_profile_runs_it():
+    from ecgjepa_core.evaluation.recipes import FINETUNE_CODE
+    from ecgjepa_core.study.profiles import EvalPlan
+    from ecgjepa_core.study.tables import _search_lrs
+    assert _search_lrs(EvalPlan(finetune_lrs=(1e-3,)), FINETUNE_CODE) == (FINETUNE_CODE.lr, 1e-3)
+    assert _search_lrs(EvalPlan(finetune_lrs=(1e-3,), finetune_authors_lr=False), FINETUNE_CODE) == (1e-3,)
+    with pytest.raises(ValueError, match="no learning rate to try"):
+        EvalPlan(finetune_lrs=(), finetune_authors_lr=False)

@@ -47,6 +47,10 @@ def test_absent_classes_and_one_decision_are_flagged():
     scores = rng.random((2, len(y), 5))
     cells = {c["metric"]: c for c in classification_cells("multi-class", y, scores, 5, 50, 0, "probe seeds")}
     assert cells["AUC (one-vs-rest)"]["flags"] == "3 of 5 classes scorable in the test set"
+    names = ("CD", "HYP", "MI", "NORM", "STTC")
+    named = classification_cells("multi-class", y, scores, 5, 0, 0, "", class_names=names)[0]["flags"]
+    assert named == ("3-class task (CD 3 / NORM 3 / STTC 2 test records; no other of the 5 classes), "
+                     "not the paper's 5-class task")
     constant = np.zeros((1, len(y), 5))
     constant[..., 0] = 1.0  # "always class 0"
     cells = {c["metric"]: c for c in classification_cells("multi-class", y, constant, 5, 0, 0, "")}

@@ -24,8 +24,9 @@ from ecgjepa_core.evaluation.augment import augment_batch
 from ecgjepa_core.evaluation.filters import bandpass
 from ecgjepa_core.evaluation.linear_probe import default_init_linear
 from ecgjepa_core.evaluation.recipes import FinetuneRecipe, finetune_recipe
-from ecgjepa_core.evaluation.scoring import (ClassificationResult, EpochEval, Selection, Task, build_result, check_task, evaluate_scores,
-                      headline_metric, loss_fn, n_outputs, scores_from_logits)
+from ecgjepa_core.evaluation.scoring import (ClassificationResult, ClassWeights, EpochEval, Selection, Task,
+                                             balanced_class_weights, build_result, check_task, evaluate_scores,
+                                             headline_metric, loss_fn, n_outputs, scores_from_logits)
 from ecgjepa_core.evaluation.scoring import select as select_epochs  # ``select`` is a parameter below
 
 
@@ -70,7 +71,8 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
              leads: Sequence[int] | None = None, seed: int = 0, precision: Precision = "fp32",
              device: str | torch.device = "cpu", n_classes: int | None = None, n_boot: int = 1000,
              eval_batch_size: int = 64, split: str = "", encoder_desc: str = "",
-             progress: bool = True, patience: int | None = None) -> ClassificationResult:
+             progress: bool = True, patience: int | None = None,
+             class_weights: ClassWeights = "none") -> ClassificationResult:
     """Fine-tune a copy of ``encoder`` (the caller's weights are untouched); report under ``select``.
 
     Signals (N, L, T) hold all model leads; ``leads`` keeps a subset with its original codes.
@@ -80,6 +82,9 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
     seeded with ``seed``. ``result.model`` is the fine-tuned :class:`Classifier` after the last epoch.
     ``patience`` (needs a validation split) stops training once the validation headline metric has
     not improved for that many epochs; the lr schedule still spans ``recipe.epochs``.
+    ``class_weights="balanced"`` weights the loss by inverse training class frequency
+    (:func:`balanced_class_weights`): not the authors' loss, for small training sets where the plain one
+    leaves every record on the majority class.
     """
     recipe = finetune_recipe(recipe)
     device = torch.device(device)
@@ -103,7 +108,9 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
     model = Classifier(enc, default_init_linear(enc.cfg.embed_dim, n_out, gen), leads).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, betas=recipe.betas, weight_decay=recipe.weight_decay)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-    loss = loss_fn(task)
+    if class_weights not in ("none", "balanced"):
+        raise ValueError(f"class_weights must be 'none' or 'balanced', got {class_weights!r}")
+    loss = loss_fn(task, balanced_class_weights(task, train_y, n_out) if class_weights == "balanced" else None)
     y_train = torch.as_tensor(train_y)
     n, bs = len(train_x), recipe.batch_size
     iters = math.ceil(n / bs)
@@ -149,6 +156,8 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
                      f"betas {recipe.betas}, wd {recipe.weight_decay}",
         "schedule": f"warm-up {recipe.warmup_epochs:g} epochs from 0, cosine to 0, per iteration",
         "batch": bs, "epochs": recipe.epochs, "precision": precision,
+        "loss": ("BCE" if task == "multilabel" else "cross-entropy")
+                + (", classes weighted by inverse training frequency" if class_weights == "balanced" else ""),
         **({} if patience is None else {"early_stopping": f"patience {patience} epochs on validation "
                                                           f"{headline_metric(task)}, {len(history)} epochs run"}),
         "bandpass": "0.67 Hz high-pass + 40 Hz low-pass, Butterworth order 5, zero-phase, train and test"

@@ -41,11 +41,36 @@ def n_outputs(task: Task, *ys: np.ndarray) -> int:
     return ys[0].shape[1] if task == "multilabel" else int(max(y.max() for y in ys)) + 1
 
 
-def loss_fn(task: Task) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """BCE-with-logits on float multi-hot targets, or cross-entropy on int64 class indices."""
+ClassWeights = Literal["none", "balanced"]
+
+
+def balanced_class_weights(task: Task, y: np.ndarray, n_out: int) -> torch.Tensor:
+    """Loss weights from training targets ``y`` that give every class the same total weight.
+
+    Multi-class (y (N,)): weight N / (K · n_c) for each of the K classes present (0 for absent ones), so a
+    model that predicts the majority class for every record no longer minimises the loss. Multi-label
+    (y (N, C)): BCE ``pos_weight`` n_neg / n_pos per class (1 where a class has no positive or no negative).
+    """
     if task == "multilabel":
-        return lambda logits, y: torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float())
-    return lambda logits, y: torch.nn.functional.cross_entropy(logits, y.long())
+        y = np.asarray(y, dtype=np.float64)
+        pos = y.sum(0)
+        neg = len(y) - pos
+        return torch.as_tensor(np.where((pos > 0) & (neg > 0), neg / np.maximum(pos, 1), 1.0), dtype=torch.float32)
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_out).astype(np.float64)
+    present = counts > 0
+    weights = np.zeros(n_out)
+    weights[present] = len(y) / (present.sum() * counts[present])
+    return torch.as_tensor(weights, dtype=torch.float32)
+
+
+def loss_fn(task: Task, weights: torch.Tensor | None = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """BCE-with-logits on float multi-hot targets, or cross-entropy on int64 class indices; ``weights`` from
+    :func:`balanced_class_weights` (``pos_weight`` of the BCE, class weights of the cross-entropy)."""
+    if task == "multilabel":
+        return lambda logits, y: torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, y.float(), pos_weight=None if weights is None else weights.to(logits.device))
+    return lambda logits, y: torch.nn.functional.cross_entropy(
+        logits, y.long(), weight=None if weights is None else weights.to(logits.device))
 
 
 def scores_from_logits(task: Task, logits: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ figures and the paired comparisons of ``report.claims`` read exactly what the ta
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +121,15 @@ def row_key(row: dict | pd.Series) -> tuple:
     return tuple(str(row.get(k, "") if isinstance(row, dict) else row[k]) for k in ROW_KEY)
 
 
+def _fewer_classes(task: str, y: np.ndarray, n_classes: int, present: int, class_names: Sequence[str]) -> str:
+    """The flag of a task whose test set holds ``present`` < ``n_classes`` classes."""
+    if task != MC or len(class_names) != n_classes:
+        return f"{present} of {n_classes} classes scorable in the test set"
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes)
+    held = " / ".join(f"{class_names[c]} {counts[c]}" for c in np.flatnonzero(counts))
+    return f"{present}-class task ({held} test records; no other of the {n_classes} classes), not the paper's {n_classes}-class task"
+
+
 def _classes_present(task: str, y: np.ndarray, n_classes: int) -> int:
     if task == ML:
         y = np.asarray(y)
@@ -145,16 +155,19 @@ def _modal_decision_share(task: str, scores: np.ndarray) -> float:
 
 def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes: int, n_boot: int,
                          seed: int, sd_over: str, groups: np.ndarray | None = None,
-                         runs_over: str = "pretraining seeds") -> list[dict]:
+                         runs_over: str = "pretraining seeds", class_names: Sequence[str] = ()) -> list[dict]:
     """Rows' value fields for every metric of ``task``: mean ± sd over the S seeds of ``scores`` (S, N, C),
     a 95 % bootstrap CI over test records of that mean, and the flags.
+
+    ``class_names`` (C names) let a multi-class task with fewer classes in its test set be named for what it is
+    (e.g. "3-class task: CD 17 / NORM 83 / STTC 36 test records").
 
     With ``groups`` (S,) naming several pretraining runs, the sd is over runs (each run's mean over its probe
     seeds; ``runs_over`` names them) and the CI is nested: every resample also redraws the runs."""
     runs = None if groups is None or len(np.unique(groups)) == 1 else np.asarray(groups)
     fns = metric_functions(TASK[task])
     present = _classes_present(task, y, n_classes)
-    absent = f"{present} of {n_classes} classes scorable in the test set" if present < n_classes else ""
+    absent = _fewer_classes(task, y, n_classes, present, class_names) if present < n_classes else ""
     share = _modal_decision_share(task, scores) if len(y) > 1 else 0.0
     one = ("one decision for every test record" if share == 1.0 else
            f"nearly one decision for every test record ({share:.0%} get the same)" if share >= NEAR_CONSTANT else "")

@@ -291,7 +291,7 @@ def _add_rows(b: TableBuilder, method: str, label: str, labels: LabelSet, probe:
     paper = _paper(method, labels, probe)
     for cell in classification_cells(labels.kind, scores.y, scores.scores, len(labels.classes),
                                      study.profile.evaluation.bootstrap, study.seed, "probe seeds", scores.groups,
-                                     _runs_over(method)):
+                                     _runs_over(method), labels.classes):
         table, fields = paper(cell["metric"])
         b.add({**key, **cell, "details": details, "paper_table": table, "paper_key": fields})
 

@@ -179,9 +179,14 @@ class EvalPlan:
     # early stopping after ``finetune_patience`` epochs without a better validation AUC.
     finetune_lrs: tuple[float, ...] = field(default=(3e-4, 1e-3, 3e-3), metadata=list_of(positive(MAX_LR), 0))
     finetune_patience: int = field(default=2, metadata=count(1, MAX_EPOCHS))
+    # whether the search also runs the authors' lr (and Table 2 shows its run as a row of its own)
+    finetune_authors_lr: bool = field(default=True, metadata=one_of(True, False))
     # fine-tuning seeds of Table 2's searched rows (the search runs on the first)
     finetune_seeds: int = field(default=1, metadata=count(1, 100))
     finetune_on: tuple[str, ...] | None = None  # evaluations (by label) Table 2 fine-tunes on; None = all
+    # Fine-tuning and training from scratch: "none" (the authors' loss) or "balanced" (classes weighted by
+    # inverse training frequency, where the plain loss leaves every record on the majority class).
+    finetune_class_weights: str = field(default="none", metadata=one_of("none", "balanced"))
     supervised_epochs: int = field(default=100, metadata=count(1, MAX_EPOCHS))
     low_shot: tuple[float, ...] = field(default=(0.01, 0.10), metadata=list_of(number(0, 1, above=True)))
     low_shot_draws: int = field(default=3, metadata=count(1, 1000))
@@ -200,6 +205,9 @@ class EvalPlan:
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if not self.finetune_authors_lr and not self.finetune_lrs:
+            raise ValueError("evaluation.finetune_lrs is empty and evaluation.finetune_authors_lr is false: "
+                             "the fine-tuning search has no learning rate to try")
         for kind, scale in self.mask_ratios:
             MaskConfig(kind, scale)  # its own check: 0 <= lo <= hi < 1
 
@@ -283,10 +291,13 @@ _CPU_STUDY_PLAN = (
     "Weimann (peak lr 1e-4 / 5e-4 / 2e-3, then a shorter warm-up and an earlier EMA start at the best lr, and the "
     "paper's own recipe at this length); each method's rows use its chosen recipe, and Table 9 also gives each "
     "method with its paper's recipe. The paper trains with its own values for 100 epochs.",
-    "Fine-tuning (Table 2): the lr is searched on PTB-XL fold 9 among the authors' 6.25e-6 (1e-4 x 16 / 256), 1e-3 "
-    "and 3e-3, at most 4 epochs with early stopping, for rb, mb and the encoder trained from scratch alike, on the "
+    "Fine-tuning (Table 2): the lr is searched on PTB-XL fold 9 between 1e-3 and 3e-3, at most 8 epochs with early "
+    "stopping after 2 without a better validation AUC, for rb, mb and the encoder trained from scratch alike, on the "
     "standard split only (the paper: its recipe, 10 epochs, on folds 1-9 / 10 and CPSC), then two more fine-tuning "
-    "seeds at the chosen lr; the run of the authors' lr stands beside the chosen one. The paper's fine-tuning "
+    "seeds at the chosen lr. The authors' lr (6.25e-6 = 1e-4 x 16 / 256) is not run here: the second edition "
+    "found every initialisation at chance with it at this length. Fine-tuning and training from "
+    "scratch weight the cross-entropy by inverse training class frequency (the paper: plain cross-entropy): with "
+    "the plain loss, 4 epochs on 1,067 single-label records left 99 % of test records on NORM. The paper's fine-tuning "
     "numbers keep each metric's best epoch on the test set and feed raw mV; ours choose the epoch on validation "
     "and feed band-passed, z-scored signals. Table 6 has no fine-tuned rows here.",
     "Pretraining: main runs (rb, mb, Weimann) 3 seeds x 4 epochs, the claims' intervals nested over the seeds; "
@@ -319,6 +330,7 @@ def smoke() -> Profile:
                               ablation_epochs=1, shortcut_variant="centred",
                               search=RecipeSearch(lrs=(1e-3, 3e-3), warmup_epochs=0.5, ema_start=0.99)),
         evaluation=EvalPlan(probe_seeds=(0, 1, 2), finetune_epochs=2, finetune_seeds=2, supervised_epochs=2,
+                            finetune_class_weights="balanced",
                             bootstrap=200, cpsc_folds=2, probe_recipe="code-standardised",
                             segmentation_epochs=(2, 1, 1), segmentation_unet_width=4),
         # Weimann's size by measurement: seconds per pretraining step of 16 records, fp32 on 2 cores, median of 12
@@ -349,7 +361,8 @@ def cpu_study() -> Profile:
         pretrain=PretrainPlan(epochs=4, batch_rb=32, batch_mb=32, lr_rb=5e-4, lr_mb=5e-4, warmup_epochs=1, seeds=3,
                               ablation_seeds=2, shortcut_variant="centred",
                               search=RecipeSearch(lrs=(1e-4, 5e-4, 2e-3), warmup_epochs=0.25, ema_start=0.99)),
-        evaluation=EvalPlan(finetune_epochs=4, finetune_patience=1, finetune_lrs=(1e-3, 3e-3), finetune_seeds=3,
+        evaluation=EvalPlan(finetune_epochs=8, finetune_patience=2, finetune_lrs=(1e-3, 3e-3), finetune_seeds=3,
+                            finetune_class_weights="balanced", finetune_authors_lr=False,
                             finetune_on=("standard split",), supervised_epochs=20, ablation_finetune_on=(),
                             probe_recipe="code-standardised", segmentation_epochs=(60, 50, 60),
                             mask_ratios=(("random", (0.3, 0.4)), ("random", (0.6, 0.7)), ("block", (0.10, 0.15)),

@@ -110,11 +110,13 @@ TABLES: tuple[TableSpec, ...] = (
               keys=("evaluation.probe_seeds", "evaluation.bootstrap", "ptbxl_splits"), compact_metrics=("AUC",)),
     TableSpec("table2_finetune", "Table 2 · Fine-tuning (multi-class)", "03_table2_finetune", "finetune",
               "Encoder and linear head trained end to end (code recipe: 0.67-40 Hz filters, RandAugment). Where the "
-              "split has a validation fold, the lr is searched on it for every initialisation alike (the authors' lr "
-              "among the candidates, its run shown as its own row); elsewhere the authors' recipe as published. One "
-              "seed, the first pretraining run.", tables.table2_finetune, _first_runs,
+              "split has a validation fold, the lr is searched on it for every initialisation alike ({authors_lr}); "
+              "elsewhere the authors' recipe as published. "
+              "{finetune_loss}; {finetune_seeds}; the first pretraining run.", tables.table2_finetune, _first_runs,
               keys=("evaluation.finetune_lrs", "evaluation.finetune_epochs", "evaluation.finetune_patience",
-                    "evaluation.finetune_batch", "evaluation.finetune_on", "evaluation.supervised_epochs",
+                    "evaluation.finetune_batch", "evaluation.finetune_on", "evaluation.finetune_class_weights",
+                    "evaluation.finetune_authors_lr",
+                    "evaluation.supervised_epochs",
                     "evaluation.bootstrap"),
               compact_metrics=("AUC (one-vs-rest)", "F1")),
     TableSpec("table3_low_shot", "Table 3 · Low-shot linear evaluation", "04_table3_low_shot", "low_shot",
@@ -252,7 +254,13 @@ def caption(study: Study, spec: TableSpec) -> str:
     text = spec.protocol.format(
         probe=f"the `{plan.probe_recipe}` probe recipe", seeds=len(study.probe_seeds), draws=plan.low_shot_draws,
         low_shot=" and ".join(f"{100 * f:g} %" for f in plan.low_shot), epochs=epochs(study.epochs),
-        ablation_epochs=epochs(study.epochs_of(study.ablation(RB))), ablation_seeds=study.profile.pretrain.ablation_seeds)
+        ablation_epochs=epochs(study.epochs_of(study.ablation(RB))), ablation_seeds=study.profile.pretrain.ablation_seeds,
+        finetune_loss="Cross-entropy with classes weighted by inverse training frequency (not the authors' plain loss)"
+        if plan.finetune_class_weights == "balanced" else "The authors' plain cross-entropy",
+        authors_lr="the authors' lr among the candidates, its run shown as its own row" if plan.finetune_authors_lr
+        else "the authors' lr not among the candidates: `evaluation.finetune_authors_lr` is false",
+        finetune_seeds=f"{plan.finetune_seeds} fine-tuning seed{'s' if plan.finetune_seeds != 1 else ''} for the "
+                       "searched rows")
     if "{probe}" in spec.protocol:
         text += f"\n{markdown.PROBE_MARK} {probe_text(study)}."
     keys = ", ".join(f"`{k}`" for k in spec.keys)

@@ -107,12 +107,14 @@ class TableBuilder:
         self.scores: dict[tuple, TestScores] = {}
 
     def classification(self, key: dict, kind: str, scores: TestScores, n_classes: int, details: str,
-                       paper: dict | None, sd_over: str, runs_over: str = "pretraining seeds") -> None:
-        """Rows of every metric of ``kind`` for one row key, from the seeds' test scores."""
+                       paper: dict | None, sd_over: str, runs_over: str = "pretraining seeds",
+                       class_names: Sequence[str] = ()) -> None:
+        """Rows of every metric of ``kind`` for one row key, from the seeds' test scores (``class_names``: see
+        :func:`classification_cells`)."""
         plan = self.study.profile.evaluation
         self.scores[row_key(key)] = scores
         for cell in classification_cells(kind, scores.y, scores.scores, n_classes, plan.bootstrap, self.study.seed,
-                                         sd_over, scores.groups, runs_over):
+                                         sd_over, scores.groups, runs_over, class_names):
             cell_paper = None if paper is None else {
                 "method": key["method"], "dataset": key["dataset"], "task": key["task"],
                 **paper_key(cell["metric"], **paper)}
@@ -167,7 +169,7 @@ def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray 
                    f"{ev.description}")
         b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
                          n_classes, details, paper, "probe seeds",
-                         runs_over)
+                         runs_over, data.classes)
 
 
 def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = True):
@@ -248,15 +250,22 @@ def _finetune_search_maker(study: Study, data: LabelledSet, kind: str, encoder: 
         args = (encoder, data.x(fold.train), labels(fold.train), data.x(fold.val), labels(fold.val),
                 data.x(fold.test), labels(fold.test), TASK[kind])
         common = dict(max_epochs=plan.finetune_epochs, patience=plan.finetune_patience, base=base, seed=seed,
-                      n_boot=0, n_classes=len(data.classes), device=study.device, progress=study.progress)
+                      n_boot=0, n_classes=len(data.classes), device=study.device, progress=study.progress,
+                      class_weights=plan.finetune_class_weights)
         fold_id = fold.test.tobytes()
         if seed == study.seed:
-            result = finetune_search(*args, lrs=(base.lr, *plan.finetune_lrs), **common)
-            kept[fold_id] = result.protocol["runs"][base.lr]
+            result = finetune_search(*args, lrs=_search_lrs(plan, base), **common)
+            if plan.finetune_authors_lr:
+                kept[fold_id] = result.protocol["runs"][base.lr]
             chosen[fold_id] = result.protocol["chosen_lr"]
             return result
         return finetune_search(*args, lrs=(chosen[fold_id],), **common)
     return make
+
+
+def _search_lrs(plan, base: FinetuneRecipe) -> tuple[float, ...]:
+    """The fine-tuning search's grid: the authors' lr (where the profile runs it) and ``evaluation.finetune_lrs``."""
+    return (base.lr, *plan.finetune_lrs) if plan.finetune_authors_lr else tuple(plan.finetune_lrs)
 
 
 def _search_rows(b: TableBuilder, method: str, label: str, data: LabelledSet, kind: str, encoder: Encoder,
@@ -266,8 +275,10 @@ def _search_rows(b: TableBuilder, method: str, label: str, data: LabelledSet, ki
     plan = b.study.profile.evaluation
     base = finetune_recipe_of(b.study)
     kept: dict = {}
-    grid = ", ".join(f"{lr:g}" for lr in (base.lr, *plan.finetune_lrs))
-    rule = (f"AdamW lr from {{{grid}}} (the first is the authors' 1e-4 x {base.batch_size}/256), at most "
+    grid = ", ".join(f"{lr:g}" for lr in _search_lrs(plan, base))
+    authors = (f" (the first is the authors' 1e-4 x {base.batch_size}/256)" if plan.finetune_authors_lr else
+               f" (not the authors' {base.lr:g})")
+    rule = (f"AdamW lr from {{{grid}}}{authors}, at most "
             f"{plan.finetune_epochs} epochs, early stopping after {plan.finetune_patience} epoch(s) without a better "
             "validation AUC, warm-up 1 epoch; code recipe otherwise (0.67-40 Hz filters, RandAugment)")
     seeds = tuple(b.study.seed + s for s in range(plan.finetune_seeds))
@@ -291,7 +302,8 @@ def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None):
         val = dict(val_x=data.x(fold.val), val_y=labels(fold.val)) if select == "val" else {}
         return finetune(encoder, data.x(fold.train), labels(fold.train), data.x(fold.test), labels(fold.test),
                         task=TASK[kind], select=select, seed=seed, n_boot=0, n_classes=len(data.classes),
-                        device=study.device, progress=study.progress, recipe=finetune_recipe_of(study), **val)
+                        device=study.device, progress=study.progress, recipe=finetune_recipe_of(study),
+                        class_weights=study.profile.evaluation.finetune_class_weights, **val)
     return make
 
 
@@ -316,10 +328,12 @@ def finetune_rows(b: TableBuilder, method: str, encoder: str, make_result: Calla
         seeds = seeds or (study.seed,)
         scores = pooled_scores(run, data, ev, kind, seeds)
         rule = "epoch chosen on the validation fold" if select == "val" else "last epoch"
+        weighted = ("; loss weighted by inverse training class frequency (not the authors')"
+                    if study.profile.evaluation.finetune_class_weights == "balanced" else "")
         b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
-                         len(data.classes), f"{details}; batch {study.profile.evaluation.finetune_batch}; {rule}; "
+                         len(data.classes), f"{details}{weighted}; batch {study.profile.evaluation.finetune_batch}; {rule}; "
                                             f"{len(seeds)} seed(s); {ev.description}", paper,
-                         "fine-tuning seeds" if len(seeds) > 1 else "")
+                         "fine-tuning seeds" if len(seeds) > 1 else "", class_names=data.classes)
 
 
 def table2_finetune(study: Study) -> TableResult:
@@ -356,7 +370,8 @@ def _scratch_maker(study: Study, data: LabelledSet, kind: str):
         return supervised_from_scratch(study.profile.model, data.x(fold.train), labels(fold.train), data.x(fold.test),
                                        labels(fold.test), TASK[kind], epochs=study.profile.evaluation.supervised_epochs,
                                        recipe=finetune_recipe_of(study), select=select, seed=seed, n_boot=0,
-                                       n_classes=len(data.classes), device=study.device, progress=study.progress, **val)
+                                       n_classes=len(data.classes), device=study.device, progress=study.progress,
+                                       class_weights=study.profile.evaluation.finetune_class_weights, **val)
     return make
 
 
