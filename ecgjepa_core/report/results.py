@@ -160,7 +160,7 @@ def classification_cells(task: str, y: np.ndarray, scores: np.ndarray, n_classes
     a 95 % bootstrap CI over test records of that mean, and the flags.
 
     ``class_names`` (C names) let a multi-class task with fewer classes in its test set be named for what it is
-    (e.g. "3-class task: CD 17 / NORM 83 / STTC 36 test records").
+    (e.g. "3-class task (CD 17 / NORM 83 / STTC 36 test records; …)").
 
     With ``groups`` (S,) naming several pretraining runs, the sd is over runs (each run's mean over its probe
     seeds; ``runs_over`` names them) and the CI is nested: every resample also redraws the runs."""

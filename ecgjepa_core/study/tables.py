@@ -23,6 +23,7 @@ from ecgjepa_core.evaluation.finetune_search import finetune_search
 from ecgjepa_core.evaluation.recipes import FINETUNE_CODE, FinetuneRecipe
 from ecgjepa_core.evaluation.resnet1d import low_shot_resnet1d
 from ecgjepa_core.study.datasets import LabelledSet, cpsc_splits, ptbxl_splits
+from ecgjepa_core.study.profiles import EvalPlan
 from ecgjepa_core.report.results import (MC, ML, TASK, TableResult, TestScores, classification_cells,
                                         row_key, to_frame)
 from ecgjepa_core.models.ecgjepa import Encoder
@@ -263,7 +264,7 @@ def _finetune_search_maker(study: Study, data: LabelledSet, kind: str, encoder: 
     return make
 
 
-def _search_lrs(plan, base: FinetuneRecipe) -> tuple[float, ...]:
+def _search_lrs(plan: EvalPlan, base: FinetuneRecipe) -> tuple[float, ...]:
     """The fine-tuning search's grid: the authors' lr (where the profile runs it) and ``evaluation.finetune_lrs``."""
     return (base.lr, *plan.finetune_lrs) if plan.finetune_authors_lr else tuple(plan.finetune_lrs)
 
