@@ -6,6 +6,9 @@ import pytest
 
 from ecgjepa_core.evaluation import FINETUNE_PAPER, finetune, random_encoder
 from ecgjepa_core.evaluation.finetune_search import finetune_search, search_recipe
+from ecgjepa_core.evaluation.recipes import FINETUNE_CODE
+from ecgjepa_core.study.profiles import EvalPlan
+from ecgjepa_core.study.tables import _search_lrs
 from tests.test_evaluate import one_thread, tiny_cfg, toy_signals  # noqa: F401 (autouse fixture)
 
 
@@ -42,9 +45,6 @@ def test_search_picks_the_learning_rate_that_trains(data):
 
 
 def test_the_search_grid_holds_the_authors_lr_only_where_the_profile_runs_it():
-    from ecgjepa_core.evaluation.recipes import FINETUNE_CODE
-    from ecgjepa_core.study.profiles import EvalPlan
-    from ecgjepa_core.study.tables import _search_lrs
     assert _search_lrs(EvalPlan(finetune_lrs=(1e-3,)), FINETUNE_CODE) == (FINETUNE_CODE.lr, 1e-3)
     assert _search_lrs(EvalPlan(finetune_lrs=(1e-3,), finetune_authors_lr=False), FINETUNE_CODE) == (1e-3,)
     with pytest.raises(ValueError, match="no learning rate to try"):

@@ -24,9 +24,9 @@ from ecgjepa_core.evaluation.augment import augment_batch
 from ecgjepa_core.evaluation.filters import bandpass
 from ecgjepa_core.evaluation.linear_probe import default_init_linear
 from ecgjepa_core.evaluation.recipes import FinetuneRecipe, finetune_recipe
-from ecgjepa_core.evaluation.scoring import (ClassificationResult, ClassWeights, EpochEval, Selection, Task,
-                                             balanced_class_weights, build_result, check_task, evaluate_scores,
-                                             headline_metric, loss_fn, n_outputs, scores_from_logits)
+from ecgjepa_core.evaluation.scoring import (BALANCED_TEXT, ClassificationResult, ClassWeights, EpochEval,
+                                             Selection, Task, balanced_class_weights, build_result, check_task,
+                                             evaluate_scores, headline_metric, loss_fn, n_outputs, scores_from_logits)
 from ecgjepa_core.evaluation.scoring import select as select_epochs  # ``select`` is a parameter below
 
 
@@ -110,7 +110,8 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     if class_weights not in ("none", "balanced"):
         raise ValueError(f"class_weights must be 'none' or 'balanced', got {class_weights!r}")
-    loss = loss_fn(task, balanced_class_weights(task, train_y, n_out) if class_weights == "balanced" else None)
+    loss = loss_fn(task, balanced_class_weights(task, train_y, n_out).to(device) if class_weights == "balanced"
+                   else None)
     y_train = torch.as_tensor(train_y)
     n, bs = len(train_x), recipe.batch_size
     iters = math.ceil(n / bs)
@@ -157,7 +158,7 @@ def finetune(encoder: Encoder, train_x: np.ndarray, train_y: np.ndarray, test_x:
         "schedule": f"warm-up {recipe.warmup_epochs:g} epochs from 0, cosine to 0, per iteration",
         "batch": bs, "epochs": recipe.epochs, "precision": precision,
         "loss": ("BCE" if task == "multilabel" else "cross-entropy")
-                + (", classes weighted by inverse training frequency" if class_weights == "balanced" else ""),
+                + (f", {BALANCED_TEXT}" if class_weights == "balanced" else ""),
         **({} if patience is None else {"early_stopping": f"patience {patience} epochs on validation "
                                                           f"{headline_metric(task)}, {len(history)} epochs run"}),
         "bandpass": "0.67 Hz high-pass + 40 Hz low-pass, Butterworth order 5, zero-phase, train and test"

@@ -42,6 +42,7 @@ def n_outputs(task: Task, *ys: np.ndarray) -> int:
 
 
 ClassWeights = Literal["none", "balanced"]
+BALANCED_TEXT = "classes weighted by inverse training frequency"  # what ``class_weights="balanced"`` does
 
 
 def balanced_class_weights(task: Task, y: np.ndarray, n_out: int) -> torch.Tensor:
@@ -65,12 +66,12 @@ def balanced_class_weights(task: Task, y: np.ndarray, n_out: int) -> torch.Tenso
 
 def loss_fn(task: Task, weights: torch.Tensor | None = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """BCE-with-logits on float multi-hot targets, or cross-entropy on int64 class indices; ``weights`` from
-    :func:`balanced_class_weights` (``pos_weight`` of the BCE, class weights of the cross-entropy)."""
+    :func:`balanced_class_weights`, on the logits' device (``pos_weight`` of the BCE, class weights of the
+    cross-entropy)."""
     if task == "multilabel":
-        return lambda logits, y: torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, y.float(), pos_weight=None if weights is None else weights.to(logits.device))
-    return lambda logits, y: torch.nn.functional.cross_entropy(
-        logits, y.long(), weight=None if weights is None else weights.to(logits.device))
+        return lambda logits, y: torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float(),
+                                                                                      pos_weight=weights)
+    return lambda logits, y: torch.nn.functional.cross_entropy(logits, y.long(), weight=weights)
 
 
 def scores_from_logits(task: Task, logits: np.ndarray) -> np.ndarray:

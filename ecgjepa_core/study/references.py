@@ -37,7 +37,7 @@ def table_references(study: Study) -> TableResult:
             return res.y_test, res.test_scores
         rule = "epoch chosen on the validation fold" if len(ev.folds[0].val) else "last epoch"
         b.classification(_row(CNN, f"{CNN_TEXT}, 12 leads", data.name, ML, ev.label, "trained from scratch"), ML,
-                         pooled_scores(cnn, data, ev, ML, study.probe_seeds), n_classes,
+                         pooled_scores(cnn, data, ev, ML, study.probe_seeds), data.classes,
                          f"AdamW lr 0.01, one-cycle, 5 epochs of random 9 s crops, {rule}; "
                          f"{len(study.probe_seeds)} training seeds; {ev.description}", None, "training seeds")
 
@@ -49,7 +49,7 @@ def table_references(study: Study) -> TableResult:
             return res.y_test, res.test_scores
         b.classification(_row(FEATURES, f"{features.shape[1]} features: heart rate, QRS duration, 8 amplitude "
                                         "statistics per lead", data.name, ML, ev.label, "logistic regression"), ML,
-                         pooled_scores(logistic, data, ev, ML, (study.seed,)), n_classes,
+                         pooled_scores(logistic, data, ev, ML, (study.seed,)), data.classes,
                          "L2 logistic regression per class; C chosen on the validation fold where there is one, "
                          f"else 1; {ev.description}", None, "")
     for method, _, label, encoders in _seeded(study, [RB, MB], random_init=False):

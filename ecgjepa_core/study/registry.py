@@ -17,6 +17,7 @@ import pandas as pd
 
 from ecgjepa_core.errors import UserFileError
 from ecgjepa_core.evaluation.recipes import probe_recipe
+from ecgjepa_core.evaluation.scoring import BALANCED_TEXT
 from ecgjepa_core.files import atomic_write_text
 from ecgjepa_core.report import claims, figures, markdown, provenance
 from ecgjepa_core.study import (diagnostics, kim_vs_weimann, learning_curves, recipe_search, references,
@@ -255,7 +256,7 @@ def caption(study: Study, spec: TableSpec) -> str:
         probe=f"the `{plan.probe_recipe}` probe recipe", seeds=len(study.probe_seeds), draws=plan.low_shot_draws,
         low_shot=" and ".join(f"{100 * f:g} %" for f in plan.low_shot), epochs=epochs(study.epochs),
         ablation_epochs=epochs(study.epochs_of(study.ablation(RB))), ablation_seeds=study.profile.pretrain.ablation_seeds,
-        finetune_loss="Cross-entropy with classes weighted by inverse training frequency (not the authors' plain loss)"
+        finetune_loss=f"Cross-entropy with {BALANCED_TEXT} (not the authors' plain loss)"
         if plan.finetune_class_weights == "balanced" else "The authors' plain cross-entropy",
         authors_lr="the authors' lr among the candidates, its run shown as its own row" if plan.finetune_authors_lr
         else "the authors' lr not among the candidates: `evaluation.finetune_authors_lr` is false",

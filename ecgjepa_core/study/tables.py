@@ -107,15 +107,14 @@ class TableBuilder:
         self.rows: list[dict] = []
         self.scores: dict[tuple, TestScores] = {}
 
-    def classification(self, key: dict, kind: str, scores: TestScores, n_classes: int, details: str,
-                       paper: dict | None, sd_over: str, runs_over: str = "pretraining seeds",
-                       class_names: Sequence[str] = ()) -> None:
-        """Rows of every metric of ``kind`` for one row key, from the seeds' test scores (``class_names``: see
-        :func:`classification_cells`)."""
+    def classification(self, key: dict, kind: str, scores: TestScores, classes: Sequence[str], details: str,
+                       paper: dict | None, sd_over: str, runs_over: str = "pretraining seeds") -> None:
+        """Rows of every metric of ``kind`` for one row key, from the seeds' test scores over ``classes`` (the
+        dataset's class names)."""
         plan = self.study.profile.evaluation
         self.scores[row_key(key)] = scores
-        for cell in classification_cells(kind, scores.y, scores.scores, n_classes, plan.bootstrap, self.study.seed,
-                                         sd_over, scores.groups, runs_over, class_names):
+        for cell in classification_cells(kind, scores.y, scores.scores, len(classes), plan.bootstrap, self.study.seed,
+                                         sd_over, scores.groups, runs_over, classes):
             cell_paper = None if paper is None else {
                 "method": key["method"], "dataset": key["dataset"], "task": key["task"],
                 **paper_key(cell["metric"], **paper)}
@@ -169,8 +168,7 @@ def probe_rows(b: TableBuilder, method: str, encoder: str, features: np.ndarray 
         details = (f"linear probe ({recipe} recipe, last epoch), {len(study.probe_seeds)} probe seeds{pretraining}; "
                    f"{ev.description}")
         b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
-                         n_classes, details, paper, "probe seeds",
-                         runs_over, data.classes)
+                         data.classes, details, paper, "probe seeds", runs_over)
 
 
 def _encoders(study: Study, variants: Sequence[Variant], random_init: bool = True):
@@ -236,6 +234,13 @@ def finetune_recipe_of(study: Study) -> FinetuneRecipe:
 SEARCHED, AUTHORS_LR = "fine-tuned, lr searched on validation", "fine-tuned, authors' lr"
 
 
+def _finetune_kwargs(study: Study, data: LabelledSet) -> dict:
+    """What every fine-tuning run of a table shares: the dataset's head size, the study's device and progress, the
+    profile's loss weighting, no per-run bootstrap (the table's rows resample the pooled scores)."""
+    return dict(n_boot=0, n_classes=len(data.classes), device=study.device, progress=study.progress,
+                class_weights=study.profile.evaluation.finetune_class_weights)
+
+
 def _finetune_search_maker(study: Study, data: LabelledSet, kind: str, encoder: Encoder, kept: dict):
     """``make(fold, labels, seed, select)``: for the study seed, :func:`finetune_search` of ``encoder`` over the
     profile's learning rates and the authors' (the base recipe's) lr, the run of the authors' lr kept in
@@ -251,8 +256,7 @@ def _finetune_search_maker(study: Study, data: LabelledSet, kind: str, encoder: 
         args = (encoder, data.x(fold.train), labels(fold.train), data.x(fold.val), labels(fold.val),
                 data.x(fold.test), labels(fold.test), TASK[kind])
         common = dict(max_epochs=plan.finetune_epochs, patience=plan.finetune_patience, base=base, seed=seed,
-                      n_boot=0, n_classes=len(data.classes), device=study.device, progress=study.progress,
-                      class_weights=plan.finetune_class_weights)
+                      **_finetune_kwargs(study, data))
         fold_id = fold.test.tobytes()
         if seed == study.seed:
             result = finetune_search(*args, lrs=_search_lrs(plan, base), **common)
@@ -302,9 +306,8 @@ def _finetune_maker(study: Study, data: LabelledSet, kind: str, encoder=None):
     def make(fold, labels, seed, select):
         val = dict(val_x=data.x(fold.val), val_y=labels(fold.val)) if select == "val" else {}
         return finetune(encoder, data.x(fold.train), labels(fold.train), data.x(fold.test), labels(fold.test),
-                        task=TASK[kind], select=select, seed=seed, n_boot=0, n_classes=len(data.classes),
-                        device=study.device, progress=study.progress, recipe=finetune_recipe_of(study),
-                        class_weights=study.profile.evaluation.finetune_class_weights, **val)
+                        task=TASK[kind], select=select, seed=seed, recipe=finetune_recipe_of(study),
+                        **_finetune_kwargs(study, data), **val)
     return make
 
 
@@ -332,9 +335,9 @@ def finetune_rows(b: TableBuilder, method: str, encoder: str, make_result: Calla
         weighted = ("; loss weighted by inverse training class frequency (not the authors')"
                     if study.profile.evaluation.finetune_class_weights == "balanced" else "")
         b.classification(_row(method, encoder, data.name, kind, ev.label, protocol, ablation), kind, scores,
-                         len(data.classes), f"{details}{weighted}; batch {study.profile.evaluation.finetune_batch}; {rule}; "
-                                            f"{len(seeds)} seed(s); {ev.description}", paper,
-                         "fine-tuning seeds" if len(seeds) > 1 else "", class_names=data.classes)
+                         data.classes, f"{details}{weighted}; batch {study.profile.evaluation.finetune_batch}; {rule}; "
+                                       f"{len(seeds)} seed(s); {ev.description}", paper,
+                         "fine-tuning seeds" if len(seeds) > 1 else "")
 
 
 def table2_finetune(study: Study) -> TableResult:
@@ -370,9 +373,8 @@ def _scratch_maker(study: Study, data: LabelledSet, kind: str):
         val = dict(val_x=data.x(fold.val), val_y=labels(fold.val)) if select == "val" else {}
         return supervised_from_scratch(study.profile.model, data.x(fold.train), labels(fold.train), data.x(fold.test),
                                        labels(fold.test), TASK[kind], epochs=study.profile.evaluation.supervised_epochs,
-                                       recipe=finetune_recipe_of(study), select=select, seed=seed, n_boot=0,
-                                       n_classes=len(data.classes), device=study.device, progress=study.progress,
-                                       class_weights=study.profile.evaluation.finetune_class_weights, **val)
+                                       recipe=finetune_recipe_of(study), select=select, seed=seed,
+                                       **_finetune_kwargs(study, data), **val)
     return make
 
 
