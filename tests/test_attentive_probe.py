@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ecgjepa_core.evaluation.attentive_probe import AttentiveProbeRecipe, attentive_probe, crop_tokens
+from ecgjepa_core.evaluation.attentive_probe import AttentiveProbeRecipe, TokenRows, attentive_probe, crop_tokens
 from ecgjepa_core.evaluation.crops import crop_averaged_logits, crop_logits, random_crops, strided_crops
 from ecgjepa_core.models.config import ModelConfig
 from ecgjepa_core.models.ecgjepa import Encoder
@@ -91,3 +91,29 @@ def test_attentive_probe_takes_kim_encoder_tokens():
     res = attentive_probe(tokens["train"], splits["train"][1], tokens["val"], splits["val"][1], tokens["test"],
                           splits["test"][1], "multilabel", num_heads=2, recipe=RECIPE, n_boot=0)
     assert res.metrics["auc"] > 0.75
+
+
+def test_token_rows_give_the_probe_of_the_copied_parts(weimann_tokens):
+    """One token tensor with row indices for the parts: the same head and scores as the parts copied out of it."""
+    (tr, ytr), (va, yva), (te, yte) = weimann_tokens["train"], weimann_tokens["val"], weimann_tokens["test"]
+    tokens, y = torch.cat([tr, va, te]), np.concatenate([ytr, yva, yte])
+    rows = np.random.default_rng(0).permutation(len(y))
+    train, val, test = rows[:150], rows[150:200], rows[200:]
+    copied = attentive_probe(tokens[train], y[train], tokens[val], y[val], tokens[test], y[test], "multilabel",
+                             num_heads=2, recipe=RECIPE, n_boot=0)
+    viewed = attentive_probe(TokenRows(tokens, train), y[train], TokenRows(tokens, val), y[val],
+                             TokenRows(tokens, test), y[test], "multilabel", num_heads=2, recipe=RECIPE, n_boot=0)
+    np.testing.assert_array_equal(viewed.test_scores, copied.test_scores)
+    assert viewed.selected_epoch == copied.selected_epoch
+    view = TokenRows(tokens, test)
+    assert view.shape == tokens[test].shape and view.ndim == 4 and len(view) == len(test)
+    torch.testing.assert_close(view[2:5, 1], tokens[test][2:5, 1], rtol=0, atol=0)
+
+
+def test_crop_tokens_are_each_crops_encoding():
+    """Batches that split a record's crops land where they belong in the (N, n, S, D) tokens."""
+    x = torch.randn(5, 2, 40)
+    encode = lambda b: b.reshape(len(b), 4, -1) * 2  # noqa: E731  (b, 2, 20) -> (b, 4, 10)
+    tokens = crop_tokens(encode, x, 20, 10, batch_size=4)
+    assert tokens.shape == (5, 3, 4, 10)
+    torch.testing.assert_close(tokens[3, 2], encode(x[3:4, :, 20:40])[0], rtol=0, atol=0)

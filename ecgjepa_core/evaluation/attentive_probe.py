@@ -61,8 +61,32 @@ def crop_tokens(encode: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray | 
     crops = x[:, None] if size is None else strided_crops(x, size, stride or size)
     N, n = crops.shape[:2]
     flat = crops.reshape(N * n, *crops.shape[2:])
-    tokens = torch.cat([encode(flat[i:i + batch_size]) for i in range(0, N * n, batch_size)])
+    tokens = None  # filled in place: concatenating batches would hold the tokens twice
+    for i in range(0, N * n, batch_size):
+        batch = encode(flat[i:i + batch_size])
+        if tokens is None:
+            tokens = torch.empty((N * n, *batch.shape[1:]), dtype=batch.dtype)
+        tokens[i:i + len(batch)] = batch
     return tokens.reshape(N, n, *tokens.shape[1:])
+
+
+class TokenRows:
+    """Some records of a (N, n, S, D) token tensor, gathered batch by batch instead of copied: a probe's train,
+    validation and test parts of one table's tokens then hold no second copy of them (at the paper's width the
+    tokens of every PTB-XL record are 27 GB). Indexing, ``len``, ``shape`` and ``ndim`` behave as on the copy
+    ``tokens[rows]`` would."""
+
+    def __init__(self, tokens: torch.Tensor, rows: np.ndarray | torch.Tensor):
+        self.tokens, self.rows = tokens, torch.as_tensor(np.asarray(rows), dtype=torch.long)
+        self.shape = torch.Size((len(self.rows), *tokens.shape[1:]))
+        self.ndim = tokens.ndim
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key):
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        return self.tokens[(self.rows[first], *rest)]
 
 
 def _decay_groups(head: nn.Module, weight_decay: float) -> list[dict]:
@@ -74,21 +98,25 @@ def _decay_groups(head: nn.Module, weight_decay: float) -> list[dict]:
 
 
 @torch.no_grad()
-def _averaged_logits(head: nn.Module, tokens: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+def _averaged_logits(head: nn.Module, tokens: torch.Tensor | TokenRows, batch_size: int = 256) -> np.ndarray:
     """(N, n, S, D) -> (N, K) crop-averaged logits, float64."""
     head.eval()
     N, n = tokens.shape[:2]
-    flat = tokens.reshape(N * n, *tokens.shape[2:])
-    logits = torch.cat([head(flat[i:i + batch_size]) for i in range(0, N * n, batch_size)])
+    flat = torch.arange(N * n)
+    # the same batches of crops as over tokens.reshape(N * n, S, D), gathered by (record, crop)
+    logits = torch.cat([head(tokens[flat[i:i + batch_size] // n, flat[i:i + batch_size] % n])
+                        for i in range(0, N * n, batch_size)])
     head.train()
     return logits.reshape(N, n, -1).mean(dim=1).double().numpy()
 
 
-def attentive_probe(train_tokens: torch.Tensor, train_y: np.ndarray, val_tokens: torch.Tensor, val_y: np.ndarray,
-                    test_tokens: torch.Tensor, test_y: np.ndarray, task: Task, num_heads: int,
+def attentive_probe(train_tokens: torch.Tensor | TokenRows, train_y: np.ndarray,
+                    val_tokens: torch.Tensor | TokenRows, val_y: np.ndarray,
+                    test_tokens: torch.Tensor | TokenRows, test_y: np.ndarray, task: Task, num_heads: int,
                     recipe: AttentiveProbeRecipe = WEIMANN_PROBE, seed: int = 0, n_classes: int | None = None,
                     n_boot: int = 1000, split: str = "", encoder_desc: str = "") -> ClassificationResult:
-    """Train an attentive head on frozen (N, n, S, D) crop tokens (from :func:`crop_tokens`).
+    """Train an attentive head on frozen (N, n, S, D) crop tokens (from :func:`crop_tokens`; or
+    :class:`TokenRows` of them).
 
     Targets: (N, K) multi-hot for ``multilabel``, (N,) class indices for ``multiclass``. The head is
     tested at the evaluation with the best validation headline metric (the first such on ties).

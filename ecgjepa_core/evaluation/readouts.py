@@ -87,7 +87,7 @@ def token_readouts(encode: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray
         in_share[np.asarray(position_rows)] = True
     share = PositionShare()
     pooled: dict[str, list[torch.Tensor]] = {r: [] for r in readouts}
-    kept = []
+    kept: torch.Tensor | None = None  # filled in place: concatenating batches would hold the tokens twice
     starts = range(0, len(x), batch_size)
     for start in progress_bar(starts, desc="tokens", disable=not progress):
         tokens = encode(x[start:start + batch_size]).float().cpu()
@@ -97,10 +97,12 @@ def token_readouts(encode: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray
         if chosen.any():
             share.add(tokens[torch.as_tensor(chosen)].numpy())
         if keep_tokens:
-            kept.append(tokens)
+            if kept is None:
+                kept = torch.empty((len(x), *tokens.shape[1:]), dtype=tokens.dtype)
+            kept[start:start + len(tokens)] = tokens
     out: dict[str, np.ndarray | torch.Tensor | float] = {r: torch.cat(v).numpy() for r, v in pooled.items()}
     if position_rows is not None:
         out["position_share"] = share.value
     if keep_tokens:
-        out["tokens"] = torch.cat(kept)
+        out["tokens"] = kept
     return out

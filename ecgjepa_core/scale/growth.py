@@ -82,8 +82,7 @@ def growth_markdown(summary: pd.DataFrame, fractions: list[float]) -> str:
     header = (["profile", "stage"] + [f"CPU s @ {f:g}" for f in fractions] + ["slope (last)", "CPU s @ 1"]
               + [f"anon MiB @ {f:g}" for f in fractions] + ["ratio last", "anon MiB @ 1"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in summary.itertuples(index=False):
-        r = r._asdict()
+    for r in summary.to_dict("records"):  # not itertuples: it renames the "cpu_s@0.1" columns to _2, _3, ...
         cells = [r["profile"], r["stage"]]
         cells += [_num(r.get(f"cpu_s@{f:g}")) for f in fractions]
         cells += [f"{_num(r.get('cpu_s_slope'), 2)} ({_num(r.get('cpu_s_slope_last'), 2)})"
@@ -151,9 +150,10 @@ def plot_growth(table: pd.DataFrame, path: Path, top: int = 7) -> Path:
 # accumulation, as autocast uses, 71 TFLOPS) at the 3090's achieved share of its peak.
 PUBLISHED_GPU_RATE = 174_140 * 100 / (22 * 3600)
 H100_OVER_RTX3090 = 989.0 / 71.0
+GPU_RATE_H100 = PUBLISHED_GPU_RATE * H100_OVER_RTX3090
 PAPER_WIDTH = 768
 TOKENS = 400                 # 8 leads x 50 patches of Kim's encoder
-TABLE9_TOKEN_COPIES = 3      # crop_tokens' output, the label set's rows of it, its train / val / test parts
+TABLE9_TOKEN_COPIES = 1      # every record's tokens, held once: the probe's parts are TokenRows of them
 FULL = {"ptbxl": 21_799, "cpsc2018": 6_877, "chapman_ningbo": 45_152, "code15": 345_779}
 
 
@@ -237,14 +237,14 @@ def needs(record: dict, summary: pd.DataFrame, bench: dict | None = None, passes
     table9 = TABLE9_TOKEN_COPIES * FULL["ptbxl"] * TOKENS * (PAPER_WIDTH - 16) * 4
     tiny = notebooks[notebooks["stage"].str.endswith("10_kim_vs_weimann")]["peak_anon_mib_at_full"].max()
     add("peak RAM, Table 9 at paper width", f"{(tiny * 2**20 + table9) / 2**30:.0f} GiB",
-        f"the tiny model's projection + {TABLE9_TOKEN_COPIES} copies of the frozen tokens of every PTB-XL record "
-        f"({TOKENS} x {PAPER_WIDTH} float32 instead of x 16) that the attentive probe holds")
+        f"the tiny model's projection + the frozen tokens of every PTB-XL record ({TOKENS} x {PAPER_WIDTH} float32 "
+        f"instead of x 16), held {TABLE9_TOKEN_COPIES}x while the attentive probe reads them")
     loader = _loader_rates(last)
     if loader:
         add("pretraining loader", f"{loader[-1]:,.0f} ECGs/s per core (first epoch {loader[0]:,.0f}); "
             f"4 workers ~{4 * loader[-1]:,.0f}", f"one epoch of the DataLoader over the F = {fraction:g} corpus "
             "without the model, in one process")
-    gpu = PUBLISHED_GPU_RATE * H100_OVER_RTX3090 * 1.0
+    gpu = GPU_RATE_H100
     add("GPU consumption at paper size", f"{PUBLISHED_GPU_RATE:.0f} ECGs/s (RTX 3090, published); up to "
         f"~{gpu:,.0f} (H100, derived)", "100 epochs x 174,140 ECGs in 22 h (paper); H100 / 3090 dense fp16 peaks "
         f"{H100_OVER_RTX3090:.1f}x at the same share of peak. Not yet measured on a GPU")
@@ -280,19 +280,28 @@ def _loader_rates(size: dict) -> list[float]:
 
 
 def _paper_eval_arithmetic(bench: dict, passes: dict) -> tuple[str, str, str]:
-    """The paper-size encoder's arithmetic of a paper-eval series on this CPU: encoded records (counted at a
-    small size, scaled to F = 1 except LUDB's fixed 200 records) over the bench's paper-size throughput."""
+    """The paper-size models' arithmetic of a paper-eval series on this CPU: records through the encoder (counted
+    at a small size, scaled to F = 1 except LUDB's fixed 200 records) over the bench's paper-size throughput, and
+    Table 9's attentive heads (a fixed number of training steps; their evaluated records scaled) at the head's
+    paper-width cost (``passes.attentive_seconds``)."""
     features = bench["configs"]["paper"]["features"]["default"]["samples_per_s"]
     training = features / 3  # a fine-tuning step: forward and backward, ~3 forwards
     scale = FULL["ptbxl"] / passes["ptbxl_records"]
-    inference = sum(n["inference"] * (1 if nb.startswith("11_") else scale) for nb, n in passes["notebooks"].items())
-    trained = sum(n["training"] * (1 if nb.startswith("11_") else scale) for nb, n in passes["notebooks"].items())
-    hours = (inference / features + trained / training) / 3600
-    return ("paper-eval on CPU: the paper-size encoder", f"{hours:,.0f} h on {bench['machine']['threads']} cores "
-            f"({inference / features / 3600:,.0f} h features, {trained / training / 3600:,.0f} h fine-tuning)",
-            f"{inference:,.0f} records encoded and {trained:,.0f} fine-tuned (counted at "
-            f"{passes['ptbxl_records']} PTB-XL records, scaled) at {features:.2f} and ~{training:.2f} records/s "
-            "(python -m ecgjepa_core.bench, paper size, fp32)")
+    notebooks = passes["notebooks"]
+    grow = {nb: 1 if nb.startswith("11_") else scale for nb in notebooks}
+    inference = sum(n["inference"] * grow[nb] for nb, n in notebooks.items())
+    trained = sum(n["training"] * grow[nb] for nb, n in notebooks.items())
+    head = passes["attentive_head"]
+    head_s = sum(n.get("probe_steps", 0) * head["train_step_s"] + n.get("probe_inference", 0) * grow[nb]
+                 * head["record_s"] for nb, n in notebooks.items())
+    hours = {"features": inference / features / 3600, "fine-tuning": trained / training / 3600,
+             f"attentive heads (in {head['threads']} thread)": head_s / 3600}
+    steps = sum(n.get("probe_steps", 0) for n in notebooks.values())
+    return ("paper-eval on CPU: the paper-size models", f"{sum(hours.values()):,.0f} h on "
+            f"{bench['machine']['threads']} cores (" + ", ".join(f"{h:,.0f} h {k}" for k, h in hours.items()) + ")",
+            f"{inference:,.0f} records encoded and {trained:,.0f} fine-tuned (counted at {passes['ptbxl_records']} "
+            f"PTB-XL records, scaled) at {features:.2f} and ~{training:.2f} records/s (python -m ecgjepa_core.bench, "
+            f"paper size, fp32); {steps:,.0f} attentive-head steps of {head['batch']} at {head['train_step_s']:.2f} s")
 
 
 def write_report(json_path: Path, out_dir: Path | None = None) -> list[Path]:

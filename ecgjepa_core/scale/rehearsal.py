@@ -105,26 +105,46 @@ class Rehearsal:
         finally:
             out.unlink(missing_ok=True)
 
-    def _series(self, profile: str, extra: list[str]) -> None:
+    def _notebook(self, profile: str, notebook: str, records: int) -> dict:
+        """Notebook ``notebook`` (its file stem) of ``profile`` run alone; paper-eval reads the paper run's
+        exported encoders."""
+        extra = ["-p", "encoders", self.exported] if profile == "paper-eval" else []
+        command = [sys.executable, "-m", "ecgjepa_core.run", "--profile", profile, "--only", notebook[:2],
+                   "--results", str(self.results(profile)), "-p", "overrides", json.dumps(self.overrides), *extra]
+        return self._measure(f"{profile} {notebook}", "notebook", profile, command, records=records)
+
+    def _series(self, profile: str) -> None:
         downstream = self.downstream_records
         for notebook in select_notebooks(None):
-            command = [sys.executable, "-m", "ecgjepa_core.run", "--profile", profile, "--only", notebook.name[:2],
-                       "--results", str(self.results(profile)), "-p", "overrides", json.dumps(self.overrides), *extra]
-            self._measure(f"{profile} {notebook.stem}", "notebook", profile, command, records=downstream)
+            self._notebook(profile, notebook.stem, downstream)
+
+    @property
+    def exported(self) -> str:
+        encoders = self.results("paper") / "encoders"
+        return f"rb={encoders / 'rb.pt'},mb={encoders / 'mb.pt'}"
 
     @property
     def downstream_records(self) -> int:
         return sum(s["records"] for s in self.stages if s["stage"] in ("prepare ptbxl", "prepare cpsc2018"))
 
     def rerun(self, names: list[str], size: dict) -> dict:
-        """``size`` (this fraction's entry of the JSON) with the data stages ``names`` measured again in the
-        existing run folder (e.g. ``loader`` after a change to how it is measured)."""
+        """``size`` (this fraction's entry of the JSON) with the stages ``names`` (data stages or notebooks)
+        measured again in the existing run folder, e.g. after a change to how one is measured or where another
+        process shared the machine with it."""
         for name in names:
-            self._stage(name, next(s["group"] for s in size["stages"] if s["stage"] == name),
-                        *(["--workers", str(self.loader_workers)] if name == "loader" else []))
+            earlier = next(s for s in size["stages"] if s["stage"] == name)
+            if earlier["group"] == "notebook":
+                self._notebook(earlier["profile"], name.split(" ", 1)[1], earlier["records"])
+            else:
+                self._stage(name, earlier["group"], *self._stage_args(name))
         fresh = {s["stage"]: s for s in self.stages}
         return {**size, "stages": [fresh.get(s["stage"], s) for s in size["stages"]],
                 "remeasured": {"stages": names, "git": git_state()["commit"]}}
+
+    def _stage_args(self, name: str) -> list[str]:
+        kind, _, source = name.partition(" ")
+        return {"prepare": ["--source", source], "loader": ["--workers", str(self.loader_workers)],
+                "features": ["--encoders", self.exported]}.get(kind, [])
 
     def run(self) -> dict:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -135,16 +155,12 @@ class Rehearsal:
         data = json.loads((self.data / "SCALE_DATA.json").read_text())
         if data["fraction"] != self.fraction:
             raise ValueError(f"{self.data} holds fraction {data['fraction']}, not {self.fraction}")
-        for source in PREPARED:
-            self._stage(f"prepare {source}", "preparation", "--source", source)
-        self._stage("reopen", "preparation")
-        self._stage("loader", "pretraining data", "--workers", str(self.loader_workers))
-        self._stage("bootstrap", "evaluation")
-        self._series("paper", [])
-        exported = self.results("paper") / "encoders"
-        encoders = f"rb={exported / 'rb.pt'},mb={exported / 'mb.pt'}"
-        self._stage("features", "evaluation", "--encoders", encoders)
-        self._series("paper-eval", ["-p", "encoders", encoders])
+        for name, group in [*((f"prepare {source}", "preparation") for source in PREPARED), ("reopen", "preparation"),
+                            ("loader", "pretraining data"), ("bootstrap", "evaluation")]:
+            self._stage(name, group, *self._stage_args(name))
+        self._series("paper")
+        self._stage("features", "evaluation", *self._stage_args("features"))
+        self._series("paper-eval")
         return {"fraction": self.fraction, "git": git_state()["commit"], "counts": counts(self.fraction),
                 "data": {k: v for k, v in data.items() if k != "differences"}, "generated_here": generated is not None,
                 "disk_mib": {"data": round(sum(d.get("bytes", 0) for d in data["datasets"].values()) / 2**20, 1),
@@ -173,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loader-workers", type=int, default=0, help="DataLoader workers of the loader stage "
                                                                    "(the pretraining loop's default: 0)")
     ap.add_argument("--nice", type=int, default=5)
-    ap.add_argument("--stages", help="measure only these data stages again (comma-separated, e.g. loader) in the "
-                                     "existing run folders; the other stages keep their measurements")
+    ap.add_argument("--stages", help="measure only these stages again (comma-separated, e.g. 'loader,paper-eval "
+                                     "12_references') in the existing run folders; the others keep their measurements")
     ap.add_argument("--report", action="store_true", help="only write the slopes, projection and figure from --json")
     args = ap.parse_args(argv)
     if args.report:

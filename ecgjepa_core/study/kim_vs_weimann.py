@@ -33,7 +33,8 @@ import torch
 from ecgjepa_core.data.ptbxl_tasks import PTBXLTask, database_task, subset_task
 from ecgjepa_core.data.splits import ptbxl_standard_split
 from ecgjepa_core.evaluation import linear_probe
-from ecgjepa_core.evaluation.attentive_probe import WEIMANN_PROBE, AttentiveProbeRecipe, attentive_probe, crop_tokens
+from ecgjepa_core.evaluation.attentive_probe import (WEIMANN_PROBE, AttentiveProbeRecipe, TokenRows, attentive_probe,
+                                                      crop_tokens)
 from ecgjepa_core.evaluation.crops import STRIDE_SECONDS, crop_samples
 from ecgjepa_core.evaluation.readouts import token_readouts
 from ecgjepa_core.evaluation.scoring import headline_metric
@@ -236,7 +237,6 @@ def _probe_scores(study: Study, enc: Probed, labels: LabelSet, recipe: Attentive
     y, task, n_classes = labels.y, TASK[labels.kind], len(labels.classes)
     if min(len(parts.train), len(parts.val)) == 0 or not _scorable(labels.kind, y[parts.test]):
         return {}
-    tokens = enc.tokens[torch.as_tensor(labels.rows)]
     plan = study.profile.evaluation
     key = headline_metric(task)
 
@@ -249,7 +249,8 @@ def _probe_scores(study: Study, enc: Probed, labels: LabelSet, recipe: Attentive
         return run
 
     def attentive(p: Parts, seed: int):
-        return attentive_probe(tokens[p.train], y[p.train], tokens[p.val], y[p.val], tokens[p.test], y[p.test], task,
+        train, val, test = (TokenRows(enc.tokens, labels.rows[part]) for part in (p.train, p.val, p.test))
+        return attentive_probe(train, y[p.train], val, y[p.val], test, y[p.test], task,
                                enc.num_heads, recipe=recipe, seed=seed, n_classes=n_classes, n_boot=0)
 
     probes = {LINEAR: (linear("mean"), study.probe_seeds,
