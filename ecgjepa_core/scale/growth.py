@@ -153,7 +153,6 @@ H100_OVER_RTX3090 = 989.0 / 71.0
 GPU_RATE_H100 = PUBLISHED_GPU_RATE * H100_OVER_RTX3090
 PAPER_WIDTH = 768
 TOKENS = 400                 # 8 leads x 50 patches of Kim's encoder
-TABLE9_TOKEN_COPIES = 1      # every record's tokens, held once: the probe's parts are TokenRows of them
 FULL = {"ptbxl": 21_799, "cpsc2018": 6_877, "chapman_ningbo": 45_152, "code15": 345_779}
 
 
@@ -234,11 +233,11 @@ def needs(record: dict, summary: pd.DataFrame, bench: dict | None = None, passes
         "peak anonymous PSS of the stage's process tree, extrapolated linearly from the two largest sizes")
     add("peak RAM, notebooks (tiny model)", f"{worst_nb['peak_anon_mib_at_full'] / 1024:.1f} GiB "
         f"({worst_nb['profile']} {worst_nb['stage'].split(' ', 1)[1]})", "as above")
-    table9 = TABLE9_TOKEN_COPIES * FULL["ptbxl"] * TOKENS * (PAPER_WIDTH - 16) * 4
+    table9 = FULL["ptbxl"] * TOKENS * (PAPER_WIDTH - 16) * 4  # held once: the probe's parts are TokenRows of it
     tiny = notebooks[notebooks["stage"].str.endswith("10_kim_vs_weimann")]["peak_anon_mib_at_full"].max()
     add("peak RAM, Table 9 at paper width", f"{(tiny * 2**20 + table9) / 2**30:.0f} GiB",
         f"the tiny model's projection + the frozen tokens of every PTB-XL record ({TOKENS} x {PAPER_WIDTH} float32 "
-        f"instead of x 16), held {TABLE9_TOKEN_COPIES}x while the attentive probe reads them")
+        f"instead of x 16), held once while the attentive probe reads them")
     loader = _loader_rates(last)
     if loader:
         add("pretraining loader", f"{loader[-1]:,.0f} ECGs/s per core (first epoch {loader[0]:,.0f}); "

@@ -45,6 +45,9 @@ TINY_MODEL = {"model.attention": "factorised", "model.depth": 1, "model.embed_di
               "evaluation.finetune_epochs": 1, "evaluation.supervised_epochs": 1,
               "evaluation.segmentation_epochs": [1, 1, 1]}
 PREPARED = ("chapman_ningbo", "code15", "ptbxl", "cpsc2018", "ludb")
+# (stage, group) measured before the notebooks, in order
+DATA_STAGES = (*((f"prepare {source}", "preparation") for source in PREPARED), ("reopen", "preparation"),
+               ("loader", "pretraining data"), ("bootstrap", "evaluation"))
 
 
 def machine() -> dict:
@@ -155,8 +158,7 @@ class Rehearsal:
         data = json.loads((self.data / "SCALE_DATA.json").read_text())
         if data["fraction"] != self.fraction:
             raise ValueError(f"{self.data} holds fraction {data['fraction']}, not {self.fraction}")
-        for name, group in [*((f"prepare {source}", "preparation") for source in PREPARED), ("reopen", "preparation"),
-                            ("loader", "pretraining data"), ("bootstrap", "evaluation")]:
+        for name, group in DATA_STAGES:
             self._stage(name, group, *self._stage_args(name))
         self._series("paper")
         self._stage("features", "evaluation", *self._stage_args("features"))
